@@ -1,0 +1,294 @@
+package pbxapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// MaxGetUUIDs is the most uuids one api/dir/get request may carry.
+const MaxGetUUIDs = 1000
+
+var uuidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
+
+// ValidUUID reports whether s has the directory's uuid format
+// XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (hex) and is not the reserved
+// all-zero uuid.
+func ValidUUID(s string) bool {
+	return uuidPattern.MatchString(s) && strings.Trim(s, "0-") != ""
+}
+
+// DirectoryEntry is the typed view of a directory entry. A nil pointer means
+// the device did not return that field (not selected, or at its default when
+// no field list was given).
+type DirectoryEntry struct {
+	UUID       string
+	Timestamp  int64
+	Name       *string
+	Email      *string
+	Treepath   *string
+	VirtNumber *string
+	Owner      *string
+	CallPos    []CallPosition
+}
+
+// CallPosition is one callPos element.
+type CallPosition struct {
+	Peer     *string
+	Profiles *string
+	Grouped  *bool
+	IPEye    *string
+}
+
+// EntryResult is the device's answer for one requested uuid.
+type EntryResult struct {
+	// UUID as the device echoed it.
+	UUID string
+	// Entry is set when the entry was found.
+	Entry *DirectoryEntry
+	// Raw is the entry object exactly as returned (found entries only).
+	Raw json.RawMessage
+	// Err is set (an *EntryError) when the device reported errors for it.
+	Err error
+}
+
+// GetResult is the reply of api/dir/get.
+type GetResult struct {
+	Series  string
+	Entries []EntryResult
+}
+
+type dirEnvelope struct {
+	Success *bool           `json:"success"`
+	Result  json.RawMessage `json:"result"`
+	Error   *struct {
+		Code        json.RawMessage `json:"code"`
+		Param       json.RawMessage `json:"param"`
+		Description string          `json:"description"`
+	} `json:"error"`
+}
+
+// directory calls one 2N api/dir function and returns its result object.
+func (c *Client) directory(ctx context.Context, fn, method string, body any, idempotent bool) (json.RawMessage, error) {
+	op := "dir/" + fn
+	endpoint := c.dirBase + "/dir/" + fn
+	resp, err := c.do(ctx, call{client: c.dir, operation: op, method: method, url: endpoint, body: body, idempotent: idempotent})
+	if err != nil {
+		return nil, err
+	}
+	apiErr := func(code, msg string) *APIError {
+		return &APIError{Operation: op, Endpoint: endpoint, StatusCode: resp.status, Code: code, Message: msg}
+	}
+	var env dirEnvelope
+	if err := json.Unmarshal(resp.body, &env); err != nil || env.Success == nil {
+		if resp.status >= 300 {
+			return nil, apiErr("", fmt.Sprintf("%s: %s", http.StatusText(resp.status), snippet(resp)))
+		}
+		return nil, apiErr("", "response is not the 2N JSON envelope: "+snippet(resp))
+	}
+	if !*env.Success {
+		if env.Error == nil {
+			return nil, apiErr("", "the device reported failure without an error object")
+		}
+		code, _ := scalarString(env.Error.Code)
+		msg := env.Error.Description
+		if param, _ := scalarString(env.Error.Param); param != "" {
+			msg += " (parameter " + param + ")"
+		}
+		return nil, apiErr(code, msg)
+	}
+	if resp.status >= 300 {
+		return nil, apiErr("", http.StatusText(resp.status)+": "+snippet(resp))
+	}
+	return env.Result, nil
+}
+
+// GetEntries reads the entries with these uuids through api/dir/get, in
+// request order. fields selects what is returned: nil omits the key (the
+// device returns only fields with non-default values), an empty non-nil slice
+// asks for every field. Per-entry failures are reported in EntryResult.Err;
+// the returned error is for the request as a whole.
+func (c *Client) GetEntries(ctx context.Context, uuids, fields []string) (*GetResult, error) {
+	if len(uuids) > MaxGetUUIDs {
+		return nil, fmt.Errorf("dir/get: %d uuids requested, the device accepts at most %d per request", len(uuids), MaxGetUUIDs)
+	}
+	users := make([]map[string]string, len(uuids))
+	for i, u := range uuids {
+		users[i] = map[string]string{"uuid": u}
+	}
+	body := map[string]any{"users": users}
+	if fields != nil {
+		body["fields"] = fields
+	}
+	result, err := c.directory(ctx, "get", http.MethodPost, body, true)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := c.dirBase + "/dir/get"
+	var res struct {
+		Series json.RawMessage   `json:"series"`
+		Users  []json.RawMessage `json:"users"`
+	}
+	if err := json.Unmarshal(result, &res); err != nil {
+		return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK, Message: "result is not an object with series and users: " + truncate(err.Error(), 200)}
+	}
+	series, err := scalarString(res.Series)
+	if err != nil {
+		return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK, Message: "invalid series: " + err.Error()}
+	}
+	if len(res.Users) != len(uuids) {
+		return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK,
+			Message: fmt.Sprintf("asked for %d entries, the device answered %d", len(uuids), len(res.Users))}
+	}
+	out := &GetResult{Series: series, Entries: make([]EntryResult, len(uuids))}
+	for i, raw := range res.Users {
+		er, err := decodeEntryResult(raw)
+		if err != nil {
+			return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK,
+				Message: fmt.Sprintf("entry %d (uuid %s): %v", i, uuids[i], err)}
+		}
+		out.Entries[i] = er
+	}
+	return out, nil
+}
+
+// GetEntry reads one entry; a per-entry failure is returned as the error
+// (matching ErrNotFound or ErrInvalidUUID as appropriate).
+func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*EntryResult, string, error) {
+	res, err := c.GetEntries(ctx, []string{uuid}, fields)
+	if err != nil {
+		return nil, "", err
+	}
+	er := res.Entries[0]
+	if er.Err != nil {
+		return nil, res.Series, er.Err
+	}
+	return &er, res.Series, nil
+}
+
+func decodeEntryResult(raw json.RawMessage) (EntryResult, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return EntryResult{}, errors.New("not a JSON object")
+	}
+	var er EntryResult
+	if v, ok := obj["uuid"]; ok {
+		s, err := scalarString(v)
+		if err != nil {
+			return er, fmt.Errorf("uuid: %w", err)
+		}
+		er.UUID = s
+	}
+	if v, ok := obj["errors"]; ok {
+		var errs []struct {
+			Code json.RawMessage `json:"code"`
+		}
+		if err := json.Unmarshal(v, &errs); err != nil {
+			return er, fmt.Errorf("errors: %w", err)
+		}
+		ee := &EntryError{UUID: er.UUID}
+		for _, e := range errs {
+			code, _ := scalarString(e.Code)
+			ee.Codes = append(ee.Codes, code)
+		}
+		if len(ee.Codes) == 0 {
+			ee.Codes = []string{"(no error code)"}
+		}
+		er.Err = ee
+		return er, nil
+	}
+	entry, err := decodeEntry(obj)
+	if err != nil {
+		return er, err
+	}
+	entry.UUID = er.UUID
+	er.Entry = entry
+	er.Raw = raw
+	return er, nil
+}
+
+func decodeEntry(obj map[string]json.RawMessage) (*DirectoryEntry, error) {
+	e := &DirectoryEntry{}
+	ts, ok := obj["timestamp"]
+	if !ok {
+		return nil, errors.New("found entry has no timestamp")
+	}
+	t, err := flexInt(ts)
+	if err != nil {
+		return nil, fmt.Errorf("timestamp: %w", err)
+	}
+	e.Timestamp = t
+	for key, dst := range map[string]**string{"name": &e.Name, "email": &e.Email, "treepath": &e.Treepath, "virtNumber": &e.VirtNumber, "owner": &e.Owner} {
+		if v, ok := obj[key]; ok {
+			s, err := scalarString(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+			*dst = &s
+		}
+	}
+	if v, ok := obj["callPos"]; ok {
+		var cps []map[string]json.RawMessage
+		if err := json.Unmarshal(v, &cps); err != nil {
+			return nil, fmt.Errorf("callPos: %w", err)
+		}
+		for i, cp := range cps {
+			var pos CallPosition
+			for key, dst := range map[string]**string{"peer": &pos.Peer, "profiles": &pos.Profiles, "ipEye": &pos.IPEye} {
+				if v, ok := cp[key]; ok {
+					s, err := scalarString(v)
+					if err != nil {
+						return nil, fmt.Errorf("callPos[%d].%s: %w", i, key, err)
+					}
+					*dst = &s
+				}
+			}
+			if v, ok := cp["grouped"]; ok {
+				b, err := flexBool(v)
+				if err != nil {
+					return nil, fmt.Errorf("callPos[%d].grouped: %w", i, err)
+				}
+				pos.Grouped = &b
+			}
+			e.CallPos = append(e.CallPos, pos)
+		}
+	}
+	return e, nil
+}
+
+// flexBool accepts a JSON boolean or the strings "true"/"false" (the seed
+// page shows "grouped":"false").
+func flexBool(v json.RawMessage) (bool, error) {
+	var x any
+	if err := json.Unmarshal(v, &x); err != nil {
+		return false, err
+	}
+	switch t := x.(type) {
+	case bool:
+		return t, nil
+	case string:
+		if b, err := strconv.ParseBool(t); err == nil {
+			return b, nil
+		}
+	case float64:
+		if t == 0 || t == 1 {
+			return t == 1, nil
+		}
+	}
+	return false, fmt.Errorf("expected a boolean, got %s", truncate(string(v), 40))
+}
+
+// flexInt accepts a JSON integer or a numeric string.
+func flexInt(v json.RawMessage) (int64, error) {
+	s := strings.Trim(strings.TrimSpace(string(v)), `"`)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("expected an integer, got %s", truncate(string(v), 40))
+	}
+	return n, nil
+}
