@@ -1,0 +1,537 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*userResource)(nil)
+	_ resource.ResourceWithImportState    = (*userResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*userResource)(nil)
+)
+
+// NewUserResource returns the pbx_user resource.
+func NewUserResource() resource.Resource {
+	return &userResource{}
+}
+
+type userResource struct {
+	client *pbxapi.Client
+}
+
+// userResourceModel maps pbx_user. Strings and booleans map one to one to the
+// device's string and yes/no fields.
+type userResourceModel struct {
+	ID               types.String `tfsdk:"id"`
+	Number           types.String `tfsdk:"number"`
+	Name             types.String `tfsdk:"name"`
+	Secret           types.String `tfsdk:"secret"`
+	UserType         types.String `tfsdk:"user_type"`
+	Active           types.Bool   `tfsdk:"active"`
+	CIDNumber        types.String `tfsdk:"cid_number"`
+	CallRecord       types.Bool   `tfsdk:"call_record"`
+	PushNotification types.Bool   `tfsdk:"push_notification"`
+	Deny             types.String `tfsdk:"deny"`
+	Permit           types.String `tfsdk:"permit"`
+	DTMFMode         types.String `tfsdk:"dtmfmode"`
+	CanReinvite      types.Bool   `tfsdk:"canreinvite"`
+	DirectMedia      types.Bool   `tfsdk:"directmedia"`
+	Context          types.String `tfsdk:"context"`
+	Host             types.String `tfsdk:"host"`
+	Type             types.String `tfsdk:"type"`
+	NAT              types.String `tfsdk:"nat"`
+	Port             types.Int64  `tfsdk:"port"`
+	Qualify          types.Bool   `tfsdk:"qualify"`
+	CallGroup        types.String `tfsdk:"callgroup"`
+	PickupGroup      types.String `tfsdk:"pickupgroup"`
+	CallCounter      types.Bool   `tfsdk:"callcounter"`
+	FaxDetect        types.Bool   `tfsdk:"faxdetect"`
+	CallLimit        types.Int64  `tfsdk:"call_limit"`
+	Trunk            types.Bool   `tfsdk:"trunk"`
+	Transfer         types.Bool   `tfsdk:"transfer"`
+	Email            types.String `tfsdk:"email"`
+	ForwardPolicy    types.Object `tfsdk:"forward_policy"`
+	MoreOptions      types.String `tfsdk:"more_options"`
+}
+
+type forwardPolicyModel struct {
+	Busy        types.String `tfsdk:"busy"`
+	NoAnswer    types.String `tfsdk:"no_answer"`
+	Unavailable types.String `tfsdk:"unavailable"`
+	All         types.String `tfsdk:"all"`
+}
+
+var forwardPolicyAttrTypes = map[string]attr.Type{
+	"busy":        types.StringType,
+	"no_answer":   types.StringType,
+	"unavailable": types.StringType,
+	"all":         types.StringType,
+}
+
+// Enumerations accepted by the device.
+var (
+	userTypes     = []string{"SIP", "IAX2"}
+	peerTypes     = []string{"user", "peer", "friend"}
+	natModes      = []string{"no", "yes", "force_rport,comedia", "force_rport", "comedia"}
+	dtmfModes     = []string{"rfc2833", "info", "shortinfo", "inband", "auto"}
+	digitsPattern = regexp.MustCompile(`^[0-9]+$`)
+	dialPattern   = regexp.MustCompile(`^[0-9*#+]*$`)
+	emailPattern  = regexp.MustCompile(`^$|^[^@\s,]+@[^@\s,]+$`)
+	contextRegexp = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+func quoteList(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = "`" + v + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func (r *userResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_user"
+}
+
+func yesNo(description string, def bool) schema.BoolAttribute {
+	return schema.BoolAttribute{
+		MarkdownDescription: fmt.Sprintf("%s Default: `%t`.", description, def),
+		Optional:            true,
+		Computed:            true,
+		Default:             booldefault.StaticBool(def),
+	}
+}
+
+func optString(description, def string, validators ...validator.String) schema.StringAttribute {
+	d := "empty"
+	if def != "" {
+		d = "`" + def + "`"
+	}
+	return schema.StringAttribute{
+		MarkdownDescription: fmt.Sprintf("%s Default: %s.", description, d),
+		Optional:            true,
+		Computed:            true,
+		Default:             stringdefault.StaticString(def),
+		Validators:          validators,
+	}
+}
+
+func forwardAttr(condition string) schema.StringAttribute {
+	return optString("Destination (extension or phone number) calls are forwarded to "+condition+".", "",
+		stringvalidator.RegexMatches(dialPattern, "must contain only digits, *, # and +"),
+		stringvalidator.LengthAtMost(32))
+}
+
+func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "One extension (SIP or IAX2 user) on a Simotel PBX. Created with `users/add`, read with `users/search`, " +
+			"changed with `users/update` (which replaces the whole user, so every argument is always sent) and deleted with `users/remove`. " +
+			"Every optional argument defaults to the PBX's own default, so a configuration with `number`, `name` and `secret` is complete.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The PBX's identifier of the extension (`_id`, 24 hexadecimal digits).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"number": schema.StringAttribute{
+				MarkdownDescription: "Extension number (digits only), unique on the PBX. Can be changed in place.",
+				Required:            true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(digitsPattern, "must contain only digits"),
+					stringvalidator.LengthBetween(1, 20),
+				},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Display name of the extension.",
+				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+			},
+			"secret": schema.StringAttribute{
+				MarkdownDescription: "SIP/IAX2 password of the extension. Sensitive: the PBX never returns it (it answers `******`), " +
+					"so it is kept from the configuration and never shows a diff from the device. It is stored in the Terraform state.",
+				Required:   true,
+				Sensitive:  true,
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 128)},
+			},
+			"user_type": optString("Protocol of the extension: "+quoteList(userTypes)+".", "SIP", stringvalidator.OneOf(userTypes...)),
+			"active":    yesNo("Whether the extension is enabled.", true),
+			"cid_number": optString("Caller-ID number shown for calls from this extension (digits). Empty uses the PBX's behaviour for an unset caller ID.", "",
+				stringvalidator.RegexMatches(regexp.MustCompile(`^[0-9]*$`), "must contain only digits"), stringvalidator.LengthAtMost(20)),
+			"call_record":       yesNo("Record the extension's calls.", false),
+			"push_notification": yesNo("Push notifications for the Simotel softphone.", false),
+			"deny":              optString("Addresses the extension may not register from, as `IP/NETMASK`.", "0.0.0.0/0.0.0.0", ipMaskValidator()),
+			"permit":            optString("Addresses the extension may register from, as `IP/NETMASK`.", "0.0.0.0/0.0.0.0", ipMaskValidator()),
+			"dtmfmode":          optString("DTMF signalling: "+quoteList(dtmfModes)+".", "rfc2833", stringvalidator.OneOf(dtmfModes...)),
+			"canreinvite":       yesNo("Allow re-INVITEs that bypass the PBX (SIP).", false),
+			"directmedia":       yesNo("Let media flow directly between endpoints (SIP).", false),
+			"context": optString("Dial-plan context of the extension.", "main_routing",
+				stringvalidator.RegexMatches(contextRegexp, "must contain only letters, digits, _ and -"), stringvalidator.LengthAtMost(80)),
+			"host": optString("`dynamic` to register from anywhere, or the only IPv4 address or host name the extension may use.", "dynamic", hostValidator()),
+			"type": optString("Peer type: `user` (outgoing calls only), `peer` (incoming only) or `friend` (both).", "user", stringvalidator.OneOf(peerTypes...)),
+			"nat":  optString("NAT handling: "+quoteList(natModes)+".", "no", stringvalidator.OneOf(natModes...)),
+			"port": schema.Int64Attribute{
+				MarkdownDescription: "SIP/IAX2 port of the extension, 1-65535. Default: `5060`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(5060),
+				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+			},
+			"qualify":     yesNo("Send keep-alive OPTIONS to the device.", false),
+			"callgroup":   optString("Call group(s), e.g. `1` or `1,3-5` (0-63).", "1", groupValidator()),
+			"pickupgroup": optString("Pickup group(s), e.g. `1` or `1,3-5` (0-63).", "1", groupValidator()),
+			"callcounter": yesNo("Track busy state so queues skip a busy extension (SIP).", false),
+			"faxdetect":   yesNo("Detect fax tones (SIP).", false),
+			"call_limit": schema.Int64Attribute{
+				MarkdownDescription: "Maximum number of simultaneous calls. Unset: no limit.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 1000)},
+			},
+			"trunk":    yesNo("IAX2 trunking. Only for `user_type = \"IAX2\"`.", false),
+			"transfer": yesNo("IAX2 native transfer. Only for `user_type = \"IAX2\"`.", false),
+			"email": optString("E-mail address of the extension's owner.", "",
+				stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"), stringvalidator.LengthAtMost(254)),
+			"forward_policy": schema.SingleNestedAttribute{
+				MarkdownDescription: "Call forwarding per condition. An empty destination does not forward. Default: no forwarding.",
+				Optional:            true,
+				Computed:            true,
+				Default: objectdefault.StaticValue(types.ObjectValueMust(forwardPolicyAttrTypes, map[string]attr.Value{
+					"busy": types.StringValue(""), "no_answer": types.StringValue(""), "unavailable": types.StringValue(""), "all": types.StringValue(""),
+				})),
+				Attributes: map[string]schema.Attribute{
+					"busy":        forwardAttr("when the extension is busy"),
+					"no_answer":   forwardAttr("when it does not answer"),
+					"unavailable": forwardAttr("when it is unavailable (not registered)"),
+					"all":         forwardAttr("always"),
+				},
+			},
+			"more_options": optString("Extra Asterisk peer options, one `key=value` per line.", "", moreOptionsValidator()),
+		},
+	}
+}
+
+// ValidateConfig checks rules that span attributes.
+func (r *userResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg userResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.UserType.IsUnknown() {
+		return
+	}
+	userType := cfg.UserType.ValueString()
+	if cfg.UserType.IsNull() {
+		userType = "SIP"
+	}
+	if userType == "IAX2" {
+		return
+	}
+	for name, v := range map[string]types.Bool{"trunk": cfg.Trunk, "transfer": cfg.Transfer} {
+		if v.ValueBool() {
+			resp.Diagnostics.AddAttributeError(path.Root(name), "IAX2-only setting on a SIP user",
+				fmt.Sprintf("%s applies only to IAX2 extensions, but user_type is %q. Remove %s or set user_type = \"IAX2\".", name, userType, name))
+		}
+	}
+}
+
+func (r *userResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	client, ok := req.ProviderData.(*pbxapi.Client)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *pbxapi.Client, got %T. This is always a bug in the provider; please report it.", req.ProviderData))
+		return
+	}
+	r.client = client
+}
+
+func yn(b types.Bool) string {
+	if b.ValueBool() {
+		return "yes"
+	}
+	return "no"
+}
+
+// toAPI builds the whole user from a plan or state model.
+func (m *userResourceModel) toAPI(ctx context.Context) (pbxapi.User, diag.Diagnostics) {
+	var fp forwardPolicyModel
+	diags := m.ForwardPolicy.As(ctx, &fp, objectAsOptions)
+	u := pbxapi.User{
+		ID:               m.ID.ValueString(),
+		UserType:         m.UserType.ValueString(),
+		Active:           yn(m.Active),
+		Name:             m.Name.ValueString(),
+		Number:           m.Number.ValueString(),
+		CIDNumber:        m.CIDNumber.ValueString(),
+		Secret:           m.Secret.ValueString(),
+		CallRecord:       yn(m.CallRecord),
+		PushNotification: yn(m.PushNotification),
+		Deny:             m.Deny.ValueString(),
+		Permit:           m.Permit.ValueString(),
+		DTMFMode:         m.DTMFMode.ValueString(),
+		CanReinvite:      yn(m.CanReinvite),
+		DirectMedia:      yn(m.DirectMedia),
+		Context:          m.Context.ValueString(),
+		Host:             m.Host.ValueString(),
+		Type:             m.Type.ValueString(),
+		NAT:              m.NAT.ValueString(),
+		Port:             strconv.FormatInt(m.Port.ValueInt64(), 10),
+		Qualify:          yn(m.Qualify),
+		CallGroup:        m.CallGroup.ValueString(),
+		PickupGroup:      m.PickupGroup.ValueString(),
+		CallCounter:      yn(m.CallCounter),
+		FaxDetect:        yn(m.FaxDetect),
+		Trunk:            yn(m.Trunk),
+		Transfer:         yn(m.Transfer),
+		Email:            m.Email.ValueString(),
+		ForwardPolicy: pbxapi.ForwardPolicy{
+			Busy:        fp.Busy.ValueString(),
+			NoAnswer:    fp.NoAnswer.ValueString(),
+			UnAvailable: fp.Unavailable.ValueString(),
+			All:         fp.All.ValueString(),
+		},
+		MoreOptions: m.MoreOptions.ValueString(),
+	}
+	if !m.CallLimit.IsNull() {
+		u.CallLimit = strconv.FormatInt(m.CallLimit.ValueInt64(), 10)
+	}
+	return u, diags
+}
+
+// fromAPI refreshes every attribute the device returns. The secret is never
+// returned (masked), so it is kept; IAX2-only fields absent from a SIP
+// record keep their previous value (false when there is none).
+func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
+	var diags diag.Diagnostics
+	boolField := func(key, v string, prior types.Bool) types.Bool {
+		switch v {
+		case "yes":
+			return types.BoolValue(true)
+		case "no":
+			return types.BoolValue(false)
+		case "":
+			if prior.IsNull() || prior.IsUnknown() {
+				return types.BoolValue(false)
+			}
+			return prior
+		}
+		diags.AddError("Unexpected value on the PBX",
+			fmt.Sprintf("User %s (number %s) has %s = %q on the PBX, which is neither yes nor no. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, key, v))
+		return prior
+	}
+	m.ID = types.StringValue(u.ID)
+	m.Number = types.StringValue(u.Number)
+	m.Name = types.StringValue(u.Name)
+	m.UserType = types.StringValue(u.UserType)
+	m.Active = boolField("active", u.Active, m.Active)
+	m.CIDNumber = types.StringValue(u.CIDNumber)
+	m.CallRecord = boolField("call_record", u.CallRecord, m.CallRecord)
+	m.PushNotification = boolField("push_notification", u.PushNotification, m.PushNotification)
+	m.Deny = types.StringValue(u.Deny)
+	m.Permit = types.StringValue(u.Permit)
+	m.DTMFMode = types.StringValue(u.DTMFMode)
+	m.CanReinvite = boolField("canreinvite", u.CanReinvite, m.CanReinvite)
+	m.DirectMedia = boolField("directmedia", u.DirectMedia, m.DirectMedia)
+	m.Context = types.StringValue(u.Context)
+	m.Host = types.StringValue(u.Host)
+	m.Type = types.StringValue(u.Type)
+	m.NAT = types.StringValue(u.NAT)
+	port, err := strconv.ParseInt(u.Port, 10, 64)
+	if err != nil {
+		diags.AddError("Unexpected value on the PBX",
+			fmt.Sprintf("User %s (number %s) has port = %q on the PBX, which is not a number. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, u.Port))
+	} else {
+		m.Port = types.Int64Value(port)
+	}
+	m.Qualify = boolField("qualify", u.Qualify, m.Qualify)
+	m.CallGroup = types.StringValue(u.CallGroup)
+	m.PickupGroup = types.StringValue(u.PickupGroup)
+	m.CallCounter = boolField("callcounter", u.CallCounter, m.CallCounter)
+	m.FaxDetect = boolField("faxdetect", u.FaxDetect, m.FaxDetect)
+	if u.CallLimit == "" {
+		m.CallLimit = types.Int64Null()
+	} else if n, err := strconv.ParseInt(u.CallLimit, 10, 64); err == nil {
+		m.CallLimit = types.Int64Value(n)
+	} else {
+		diags.AddError("Unexpected value on the PBX",
+			fmt.Sprintf("User %s (number %s) has call_limit = %q on the PBX, which is not a number. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, u.CallLimit))
+	}
+	m.Trunk = boolField("trunk", u.Trunk, m.Trunk)
+	m.Transfer = boolField("transfer", u.Transfer, m.Transfer)
+	m.Email = types.StringValue(u.Email)
+	m.ForwardPolicy = types.ObjectValueMust(forwardPolicyAttrTypes, map[string]attr.Value{
+		"busy":        types.StringValue(u.ForwardPolicy.Busy),
+		"no_answer":   types.StringValue(u.ForwardPolicy.NoAnswer),
+		"unavailable": types.StringValue(u.ForwardPolicy.UnAvailable),
+		"all":         types.StringValue(u.ForwardPolicy.All),
+	})
+	m.MoreOptions = types.StringValue(u.MoreOptions)
+	return diags
+}
+
+func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan userResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	u, diags := plan.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := r.client.AddUser(ctx, u)
+	if err != nil {
+		detail := describe(err)
+		var ae *pbxapi.APIError
+		if errors.As(err, &ae) && ae.Message == "This number already exists" {
+			detail += "\n\nAnother extension already uses this number. Choose another number, or bring the existing one under Terraform with " +
+				"`terraform import <address> number:" + u.Number + "`. If two pbx_user resources in this configuration share the number, give each its own."
+		}
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to create PBX user %s (number %s)", u.Name, u.Number), detail)
+		return
+	}
+	plan.ID = types.StringValue(id)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state userResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	u, err := r.client.GetUser(ctx, state.ID.ValueString(), state.Number.ValueString())
+	if errors.Is(err, pbxapi.ErrNotFound) {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("PBX user %s is gone", state.ID.ValueString()),
+			fmt.Sprintf("The extension with _id %s (number %s) no longer exists on the PBX; it was deleted outside Terraform. "+
+				"It is removed from the state, and the next apply creates it again.", state.ID.ValueString(), state.Number.ValueString()))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read PBX user %s (number %s)", state.ID.ValueString(), state.Number.ValueString()), describe(err))
+		return
+	}
+	resp.Diagnostics.Append(state.fromAPI(u)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state userResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	u, diags := plan.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.client.UpdateUser(ctx, u); err != nil {
+		detail := describe(err)
+		switch {
+		case errors.Is(err, pbxapi.ErrNotFound):
+			detail += "\n\nThe extension was deleted on the PBX after Terraform last read it. Run terraform apply again: the refresh notices it is gone and creates it."
+		case isDuplicateNumber(err):
+			detail += "\n\nAnother extension already uses number " + u.Number + "."
+		}
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to update PBX user %s (number %s)", u.ID, u.Number), detail)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state userResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.client.RemoveUser(ctx, state.ID.ValueString())
+	if err != nil && !errors.Is(err, pbxapi.ErrNotFound) {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete PBX user %s (number %s)", state.ID.ValueString(), state.Number.ValueString()), describe(err))
+	}
+}
+
+var objectIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// ImportState accepts the PBX _id, or number:NNN to look the _id up.
+func (r *userResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id := req.ID
+	if number, ok := strings.CutPrefix(id, "number:"); ok {
+		if !digitsPattern.MatchString(number) {
+			resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q: after number: give the extension number (digits), e.g. number:530.", id))
+			return
+		}
+		u, err := r.client.FindUserByNumber(ctx, number)
+		if err != nil {
+			detail := describe(err)
+			if errors.Is(err, pbxapi.ErrNotFound) {
+				detail = fmt.Sprintf("The PBX has no extension with number %s. Check the number with the PBX panel.", number)
+			}
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to import PBX user number %s", number), detail)
+			return
+		}
+		id = u.ID
+	} else if !objectIDPattern.MatchString(id) {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("%q is neither a PBX user _id (24 lowercase hex digits, e.g. 603b41443e14270c550bf15a) nor number:NNN.", id))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+func isDuplicateNumber(err error) bool {
+	var ae *pbxapi.APIError
+	return errors.As(err, &ae) && ae.Message == "This number already exists"
+}
+
+// describe turns a client error into a diagnostic detail that says what
+// happened and what to do. Client errors never contain credentials.
+func describe(err error) string {
+	var ae *pbxapi.APIError
+	if errors.As(err, &ae) {
+		msg := fmt.Sprintf("The PBX answered %s.", err.Error())
+		switch {
+		case ae.IsAuth():
+			msg += "\n\nThe credentials were rejected or the API account lacks permission for this endpoint. " +
+				"Check username/password/api_key (or the directory credentials) and the account's allowed requests on the device."
+		case ae.StatusCode == 404 || ae.StatusCode == 501:
+			msg += "\n\nThe endpoint does not exist there: check the provider's endpoint (the base URL, without /api/...)."
+		case ae.StatusCode >= 500:
+			msg += "\n\nThe device failed or is overloaded; retries were exhausted. Try again later."
+		}
+		return msg
+	}
+	return fmt.Sprintf("The request failed: %v.\n\nCheck that the endpoint is reachable and, for HTTPS, trusted (ca_cert_pem).", err)
+}
