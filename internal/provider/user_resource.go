@@ -75,6 +75,10 @@ type userResourceModel struct {
 	Email            types.String `tfsdk:"email"`
 	ForwardPolicy    types.Object `tfsdk:"forward_policy"`
 	MoreOptions      types.String `tfsdk:"more_options"`
+
+	DirectoryUUID      types.String `tfsdk:"directory_uuid"`
+	DirectoryTimestamp types.Int64  `tfsdk:"directory_timestamp"`
+	DirectorySeries    types.String `tfsdk:"directory_series"`
 }
 
 type forwardPolicyModel struct {
@@ -164,8 +168,9 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Display name of the extension.",
-				Required:            true,
+				MarkdownDescription: "Display name of the extension. Required unless `directory_uuid` is set; then, when unset, it follows the directory entry's name.",
+				Optional:            true,
+				Computed:            true,
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
 			},
 			"secret": schema.StringAttribute{
@@ -210,8 +215,15 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"trunk":    yesNo("IAX2 trunking. Only for `user_type = \"IAX2\"`.", false),
 			"transfer": yesNo("IAX2 native transfer. Only for `user_type = \"IAX2\"`.", false),
-			"email": optString("E-mail address of the extension's owner.", "",
-				stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"), stringvalidator.LengthAtMost(254)),
+			"email": schema.StringAttribute{
+				MarkdownDescription: "E-mail address of the extension's owner. When unset it follows the directory entry's e-mail if `directory_uuid` is set, and is empty otherwise.",
+				Optional:            true,
+				Computed:            true,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"),
+					stringvalidator.LengthAtMost(254),
+				},
+			},
 			"forward_policy": schema.SingleNestedAttribute{
 				MarkdownDescription: "Call forwarding per condition. An empty destination does not forward. Default: no forwarding.",
 				Optional:            true,
@@ -227,6 +239,21 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				},
 			},
 			"more_options": optString("Extra Asterisk peer options, one `key=value` per line.", "", moreOptionsValidator()),
+			"directory_uuid": schema.StringAttribute{
+				MarkdownDescription: "uuid of the 2N directory entry of the person behind the extension. When set, `name` and `email` " +
+					"follow the entry unless set here, and every plan reads the entry: a newer `timestamp` or another `series` " +
+					"(the directory was reset) plans an in-place update that brings them up to date. A missing entry fails the plan.",
+				Optional:   true,
+				Validators: []validator.String{uuidValidator()},
+			},
+			"directory_timestamp": schema.Int64Attribute{
+				MarkdownDescription: "The linked directory entry's `timestamp` at the last apply (null when not linked).",
+				Computed:            true,
+			},
+			"directory_series": schema.StringAttribute{
+				MarkdownDescription: "The directory's `series` at the last apply (null when not linked).",
+				Computed:            true,
+			},
 		},
 	}
 }
@@ -237,6 +264,10 @@ func (r *userResource) ValidateConfig(ctx context.Context, req resource.Validate
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if cfg.Name.IsNull() && cfg.DirectoryUUID.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Missing name",
+			"name is required unless directory_uuid links the user to a directory entry whose name it then follows. Set one of them.")
 	}
 	if cfg.UserType.IsUnknown() {
 		return
@@ -455,6 +486,17 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	u, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	prev, diags := state.toAPI(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if u == prev {
+		// Only the recorded directory timestamp/series moved: the PBX
+		// already holds exactly this user.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	if err := r.client.UpdateUser(ctx, u); err != nil {
