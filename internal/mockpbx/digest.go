@@ -1,0 +1,225 @@
+package mockpbx
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// nonceLifetime is how long a Digest nonce stays valid; an older one gets stale=true.
+const nonceLifetime = 5 * time.Minute
+
+// nonceInfo tracks one issued nonce: when, and which nonce-counts were already used.
+type nonceInfo struct {
+	issued time.Time
+	used   map[string]bool
+}
+
+// digestHashes maps the RFC 7616 algorithm names (upper case, without -SESS) to hashes.
+var digestHashes = map[string]func() hash.Hash{
+	"MD5":         md5.New,
+	"SHA-256":     sha256.New,
+	"SHA-512-256": sha512.New512_256,
+}
+
+// dirAuthorized applies Config.DirAuth. On failure it writes the 401 reply (with a challenge)
+// and returns false.
+func (s *Server) dirAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	switch s.cfg.DirAuth {
+	case "none":
+		return true
+	case "basic":
+		return s.basicAuthorized(w, r)
+	}
+	return s.digestAuthorized(w, r)
+}
+
+// authScheme returns the lower-case scheme and the rest of an Authorization header.
+func authScheme(h string) (string, string) {
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	return strings.ToLower(scheme), rest
+}
+
+func writeAuthFailure(w http.ResponseWriter, challenge string, code int) {
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeDirError(w, http.StatusUnauthorized, code, "")
+}
+
+func (s *Server) basicAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	challenge := fmt.Sprintf(`Basic realm="%s", charset="UTF-8"`, s.cfg.DirRealm)
+	h := r.Header.Get("Authorization")
+	if scheme, _ := authScheme(h); h != "" && scheme != "basic" {
+		writeAuthFailure(w, challenge, 8)
+		return false
+	}
+	username, password, ok := r.BasicAuth()
+	if ok && secureEqual(username, s.cfg.DirUsername) && secureEqual(password, s.cfg.DirPassword) {
+		return true
+	}
+	writeAuthFailure(w, challenge, 9)
+	return false
+}
+
+func (s *Server) digestAuthorized(w http.ResponseWriter, r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, rest := authScheme(h)
+	switch {
+	case h == "":
+		writeAuthFailure(w, s.digestChallenge(false), 9)
+		return false
+	case scheme != "digest":
+		writeAuthFailure(w, s.digestChallenge(false), 8)
+		return false
+	}
+	params, ok := parseAuthParams(rest)
+	if !ok || !s.digestResponseValid(r, params) {
+		writeAuthFailure(w, s.digestChallenge(false), 9)
+		return false
+	}
+	if !s.useNonce(params["nonce"], params["nc"], params["qop"] != "") {
+		writeAuthFailure(w, s.digestChallenge(true), 9)
+		return false
+	}
+	return true
+}
+
+// digestChallenge issues a new nonce and returns the WWW-Authenticate value. MD5 is announced
+// (what 2N devices and every client support); SHA-256 and SHA-512-256 answers are accepted too.
+func (s *Server) digestChallenge(stale bool) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for n, info := range s.nonces {
+		if now.Sub(info.issued) > nonceLifetime {
+			delete(s.nonces, n)
+		}
+	}
+	nonce := randomToken()
+	s.nonces[nonce] = &nonceInfo{issued: now, used: map[string]bool{}}
+	c := fmt.Sprintf(`Digest realm="%s", qop="auth", nonce="%s", opaque="%s", algorithm=MD5`, s.cfg.DirRealm, nonce, s.opaque)
+	if stale {
+		c += ", stale=true"
+	}
+	return c
+}
+
+// useNonce accepts a nonce this server issued less than nonceLifetime ago, and (with qop) a
+// nonce-count not used before with it. Counts need not arrive in order: concurrent requests
+// of one client reuse a nonce and can overtake each other.
+func (s *Server) useNonce(nonce, nc string, withQOP bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info := s.nonces[nonce]
+	if info == nil || s.now().Sub(info.issued) > nonceLifetime {
+		return false
+	}
+	if withQOP {
+		nc = strings.ToLower(nc)
+		if info.used[nc] {
+			return false
+		}
+		info.used[nc] = true
+	}
+	return true
+}
+
+// digestResponseValid checks the credentials of an RFC 7616 (or RFC 2069, without qop)
+// Digest answer, everything but the nonce's freshness.
+func (s *Server) digestResponseValid(r *http.Request, p map[string]string) bool {
+	algorithm := strings.ToUpper(p["algorithm"])
+	if algorithm == "" {
+		algorithm = "MD5"
+	}
+	base, sess := strings.CutSuffix(algorithm, "-SESS")
+	newHash := digestHashes[base]
+	if newHash == nil || p["realm"] != s.cfg.DirRealm || p["nonce"] == "" {
+		return false
+	}
+	h := func(parts ...string) string {
+		x := newHash()
+		x.Write([]byte(strings.Join(parts, ":")))
+		return hex.EncodeToString(x.Sum(nil))
+	}
+	wantUser := s.cfg.DirUsername
+	if p["userhash"] == "true" {
+		wantUser = h(s.cfg.DirUsername, s.cfg.DirRealm)
+	}
+	if !secureEqual(p["username"], wantUser) {
+		return false
+	}
+	if uri := p["uri"]; uri != r.RequestURI && uri != r.URL.RequestURI() {
+		return false
+	}
+	if opaque, sent := p["opaque"]; sent && opaque != s.opaque {
+		return false
+	}
+	qop := p["qop"]
+	if qop != "" && (qop != "auth" || len(p["nc"]) != 8 || p["cnonce"] == "") {
+		return false
+	}
+	ha1 := h(s.cfg.DirUsername, s.cfg.DirRealm, s.cfg.DirPassword)
+	if sess {
+		ha1 = h(ha1, p["nonce"], p["cnonce"])
+	}
+	ha2 := h(r.Method, p["uri"])
+	want := h(ha1, p["nonce"], ha2)
+	if qop != "" {
+		want = h(ha1, p["nonce"], p["nc"], p["cnonce"], qop, ha2)
+	}
+	return secureEqual(strings.ToLower(p["response"]), want)
+}
+
+// parseAuthParams parses the comma-separated auth-params of a Digest header:
+// key=token or key="quoted string" (backslash escapes). Keys are lower-cased.
+func parseAuthParams(s string) (map[string]string, bool) {
+	params := map[string]string{}
+	i := 0
+	skip := func(set string) {
+		for i < len(s) && strings.IndexByte(set, s[i]) >= 0 {
+			i++
+		}
+	}
+	for {
+		skip(" \t,")
+		if i >= len(s) {
+			return params, true
+		}
+		start := i
+		for i < len(s) && s[i] != '=' && s[i] != ',' {
+			i++
+		}
+		key := strings.ToLower(strings.TrimSpace(s[start:i]))
+		if i >= len(s) || s[i] != '=' || key == "" {
+			return nil, false
+		}
+		i++
+		skip(" \t")
+		var value strings.Builder
+		if i < len(s) && s[i] == '"' {
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				value.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, false
+			}
+			i++
+		} else {
+			start = i
+			for i < len(s) && s[i] != ',' {
+				i++
+			}
+			value.WriteString(strings.TrimSpace(s[start:i]))
+		}
+		params[key] = value.String()
+	}
+}

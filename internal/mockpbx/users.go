@@ -1,0 +1,598 @@
+package mockpbx
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Simotel reply messages.
+const (
+	msgDone      = "Requested operation is done successfully"
+	msgFailed    = "Requested operation failed"
+	msgDuplicate = "This number already exists"
+	maskedSecret = "******"
+)
+
+func msgMissing(field string) string { return fmt.Sprintf("Field '%s':value is missing", field) }
+
+func msgInvalid(field, value string) string {
+	return fmt.Sprintf("Field '%s':value '%s' is invalid", field, value)
+}
+
+// userField describes one writable field of a Simotel user record.
+type userField struct {
+	name     string
+	def      string
+	required bool              // "**" in the documentation: no default, must be a non-empty string
+	valid    func(string) bool // nil: any string
+	forward  bool              // the forward_policy object, not a string
+	iax2Only bool              // omitted from SIP users' records
+}
+
+// userFields lists the writable fields in the order users/search returns them. Defaults are the
+// documented sample values, forward_policy destinations empty.
+var userFields = []userField{
+	{name: "user_type", def: "SIP", valid: oneOf("SIP", "IAX2")},
+	{name: "active", def: "yes", valid: yesNo},
+	{name: "call_record", def: "no", valid: yesNo},
+	{name: "push_notification", def: "no", valid: yesNo},
+	{name: "name", required: true},
+	{name: "number", required: true, valid: isDigits},
+	{name: "cid_number"},
+	{name: "secret", required: true},
+	{name: "deny", def: "0.0.0.0/0.0.0.0", valid: isIPMask},
+	{name: "permit", def: "0.0.0.0/0.0.0.0", valid: isIPMask},
+	{name: "dtmfmode", def: "rfc2833", valid: oneOf("rfc2833", "info", "shortinfo", "inband", "auto")},
+	{name: "context", def: "main_routing"},
+	{name: "host", def: "dynamic"},
+	{name: "type", def: "user", valid: oneOf("user", "peer", "friend")},
+	{name: "port", def: "5060", valid: isPort},
+	{name: "qualify", def: "no", valid: yesNo},
+	{name: "email"},
+	{name: "forward_policy", forward: true},
+	{name: "more_options"},
+	{name: "canreinvite", def: "no", valid: yesNo},
+	{name: "directmedia", def: "no", valid: yesNo},
+	{name: "nat", def: "no", valid: oneOf("yes", "no", "force_rport,comedia", "force_rport", "comedia")},
+	{name: "callgroup", def: "1"},
+	{name: "pickupgroup", def: "1"},
+	{name: "callcounter", def: "no", valid: yesNo},
+	{name: "faxdetect", def: "no", valid: yesNo},
+	{name: "call_limit", valid: func(s string) bool { return s == "" || isDigits(s) }},
+	{name: "trunk", def: "no", valid: yesNo, iax2Only: true},
+	{name: "transfer", def: "no", valid: yesNo, iax2Only: true},
+}
+
+// forwardKeys are the exact forward_policy keys, in the documented order.
+var forwardKeys = []string{"Busy", "No Answer", "UnAvailable", "All"}
+
+// Read-only (or panel-only) string fields stored next to the writable ones.
+const (
+	fieldDescription = "description"
+	fieldDate        = "date"
+	fieldMapped      = "mapped" // the operator logged in on the extension; only seeds and the control API set it
+)
+
+// user is one stored extension.
+type user struct {
+	id      string
+	values  map[string]string // every non-forward userField, description, date and (when set) mapped
+	forward map[string]string // the four forwardKeys
+	queues  []any
+}
+
+func oneOf(allowed ...string) func(string) bool {
+	return func(s string) bool { return slices.Contains(allowed, s) }
+}
+
+func yesNo(s string) bool { return s == "yes" || s == "no" }
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isPort(s string) bool {
+	if !isDigits(s) {
+		return false
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// isIPMask accepts "a.b.c.d/m.m.m.m": a dotted IPv4 address and a contiguous dotted netmask.
+func isIPMask(s string) bool {
+	addr, mask, ok := strings.Cut(s, "/")
+	if !ok {
+		return false
+	}
+	ip, m := net.ParseIP(addr).To4(), net.ParseIP(mask).To4()
+	if ip == nil || m == nil || strings.Count(addr, ".") != 3 || strings.Count(mask, ".") != 3 {
+		return false
+	}
+	_, bits := net.IPMask(m).Size() // 0, 0 for a non-contiguous mask
+	return bits == 32
+}
+
+// isForwardDestination accepts an empty value or a dialable string (digits, +, *, #).
+func isForwardDestination(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && c != '+' && c != '*' && c != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseUser validates a users/add or users/update body and returns the full set of writable
+// values with defaults for everything not sent, or the device's error message.
+// Unknown keys (including _id and the read-only fields) are ignored.
+func parseUser(body map[string]any) (values, forward map[string]string, msg string) {
+	for _, f := range userFields {
+		if !f.required {
+			continue
+		}
+		v := body[f.name]
+		if s, ok := scalarString(v); v == nil || (ok && s == "") {
+			return nil, nil, msgMissing(f.name)
+		}
+	}
+	values = map[string]string{}
+	for _, f := range userFields {
+		if f.forward {
+			if forward, msg = parseForward(body[f.name]); msg != "" {
+				return nil, nil, msg
+			}
+			continue
+		}
+		v := body[f.name]
+		if v == nil {
+			values[f.name] = f.def
+			continue
+		}
+		s, ok := scalarString(v)
+		if !ok || (f.valid != nil && !f.valid(s)) {
+			return nil, nil, msgInvalid(f.name, display(v))
+		}
+		values[f.name] = s
+	}
+	return values, forward, ""
+}
+
+// parseForward validates forward_policy: an object with only the four known keys, each a
+// dialable string (numbers are coerced); missing keys are empty.
+func parseForward(v any) (map[string]string, string) {
+	out := make(map[string]string, len(forwardKeys))
+	for _, k := range forwardKeys {
+		out[k] = ""
+	}
+	if v == nil {
+		return out, ""
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, msgInvalid("forward_policy", display(v))
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(forwardKeys, k) {
+			return nil, fmt.Sprintf("Field 'forward_policy':key '%s' is invalid", k)
+		}
+		if m[k] == nil {
+			continue
+		}
+		s, ok := scalarString(m[k])
+		if !ok || !isForwardDestination(s) {
+			return nil, msgInvalid("forward_policy."+k, display(m[k]))
+		}
+		out[k] = s
+	}
+	return out, ""
+}
+
+// record renders u as users/search returns it.
+func (u *user) record(revealSecret bool) object {
+	o := object{{"_id", u.id}}
+	for _, f := range userFields {
+		switch {
+		case f.forward:
+			fp := make(object, 0, len(forwardKeys))
+			for _, k := range forwardKeys {
+				fp = append(fp, member{k, u.forward[k]})
+			}
+			o = append(o, member{f.name, fp})
+		case f.iax2Only && u.values["user_type"] == "SIP":
+		case f.name == "secret" && !revealSecret:
+			o = append(o, member{f.name, maskedSecret})
+		default:
+			o = append(o, member{f.name, u.values[f.name]})
+		}
+	}
+	return append(o,
+		member{fieldDescription, u.values[fieldDescription]},
+		member{fieldDate, u.values[fieldDate]},
+		member{"queues", cloneSlice(u.queues)},
+	)
+}
+
+// snapshot returns the full stored user with the secret in clear.
+func (u *user) snapshot() map[string]any {
+	m := make(map[string]any, len(u.values)+3)
+	m["_id"] = u.id
+	for k, v := range u.values {
+		m[k] = v
+	}
+	fp := make(map[string]any, len(u.forward))
+	for k, v := range u.forward {
+		fp[k] = v
+	}
+	m["forward_policy"] = fp
+	m["queues"] = cloneSlice(u.queues)
+	return m
+}
+
+// compareNumbers orders extension numbers numerically, then lexically ("010" before "10").
+// Non-numeric numbers (only possible through the control API) sort after numeric ones.
+func compareNumbers(a, b string) int {
+	da, db := isDigits(a), isDigits(b)
+	if da != db {
+		if da {
+			return -1
+		}
+		return 1
+	}
+	if da {
+		ta, tb := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+		if c := cmp.Compare(len(ta), len(tb)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(ta, tb); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a, b)
+}
+
+// sortedUsers returns the stored users ordered by number (then _id). Callers hold s.mu.
+func (s *Server) sortedUsers() []*user {
+	out := make([]*user, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b *user) int {
+		if c := compareNumbers(a.values["number"], b.values["number"]); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	return out
+}
+
+// numberTaken reports whether another user than except has this number. Callers hold s.mu.
+func (s *Server) numberTaken(number, except string) bool {
+	for id, u := range s.users {
+		if id != except && u.values["number"] == number {
+			return true
+		}
+	}
+	return false
+}
+
+// addUser implements pbx/users/add. Callers hold s.mu.
+func (s *Server) addUser(body map[string]any) envelope {
+	values, forward, msg := parseUser(body)
+	if msg != "" {
+		return failure(msg)
+	}
+	if s.numberTaken(values["number"], "") {
+		return failure(msgDuplicate)
+	}
+	now := s.now()
+	u := &user{id: s.oid.next(now), values: values, forward: forward, queues: []any{}}
+	values[fieldDescription] = ""
+	values[fieldDate] = jalaliDateTime(now)
+	s.users[u.id] = u
+	return envelope{Success: 1, Message: msgDone, Data: object{{"_id", u.id}}}
+}
+
+// lookupUser finds the user named by body["_id"]. Callers hold s.mu.
+func (s *Server) lookupUser(body map[string]any) (*user, string) {
+	v := body["_id"]
+	if v == nil || v == "" {
+		return nil, msgMissing("_id")
+	}
+	id, ok := v.(string)
+	if !ok {
+		return nil, msgFailed
+	}
+	u := s.users[strings.ToLower(id)]
+	if u == nil {
+		return nil, msgFailed
+	}
+	return u, ""
+}
+
+// updateUser implements pbx/users/update as a full replace. Callers hold s.mu.
+func (s *Server) updateUser(body map[string]any) envelope {
+	u, msg := s.lookupUser(body)
+	if msg != "" {
+		return failure(msg)
+	}
+	values, forward, msg := parseUser(body)
+	if msg != "" {
+		return failure(msg)
+	}
+	if s.numberTaken(values["number"], u.id) {
+		return failure(msgDuplicate)
+	}
+	values[fieldDescription] = u.values[fieldDescription]
+	values[fieldDate] = jalaliDateTime(s.now())
+	if mapped := u.values[fieldMapped]; mapped != "" {
+		values[fieldMapped] = mapped
+	}
+	u.values, u.forward = values, forward
+	return envelope{Success: 1, Message: msgDone, Data: ""}
+}
+
+// removeUser implements pbx/users/remove. Callers hold s.mu.
+func (s *Server) removeUser(body map[string]any) envelope {
+	u, msg := s.lookupUser(body)
+	if msg != "" {
+		return failure(msg)
+	}
+	delete(s.users, u.id)
+	return envelope{Success: 1, Message: msgDone, Data: ""}
+}
+
+// searchUsers implements pbx/users/search. Callers hold s.mu.
+func (s *Server) searchUsers(body map[string]any) envelope {
+	status := "all"
+	if v := body["status"]; v != nil {
+		str, _ := v.(string)
+		if str != "all" && str != "mapped" {
+			return failure(msgInvalid("status", display(v)))
+		}
+		status = str
+	}
+	alike, ok := parseAlike(body["alike"])
+	if !ok {
+		return failure(msgInvalid("alike", display(body["alike"])))
+	}
+	conds := map[string]string{}
+	if v := body["conditions"]; v != nil {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return failure(msgInvalid("conditions", display(v)))
+		}
+		for _, key := range []string{"name", "number", fieldMapped} {
+			if m[key] == nil {
+				continue
+			}
+			c, ok := scalarString(m[key])
+			if !ok {
+				return failure(msgInvalid("conditions."+key, display(m[key])))
+			}
+			if c != "" {
+				conds[key] = c
+			}
+		}
+	}
+	data := []any{}
+	for _, u := range s.sortedUsers() {
+		if status == "mapped" && u.values[fieldMapped] == "" {
+			continue
+		}
+		if matchesAll(u, conds, alike) {
+			data = append(data, u.record(s.cfg.RevealSecrets))
+		}
+	}
+	return envelope{Success: 1, Message: "", Data: data}
+}
+
+// parseAlike accepts true/false, 1/0 and their string forms; absent means exact matching.
+func parseAlike(v any) (alike, ok bool) {
+	if b, isBool := v.(bool); isBool || v == nil {
+		return b, true
+	}
+	switch s, _ := scalarString(v); s {
+	case "true", "1":
+		return true, true
+	case "false", "0":
+		return false, true
+	}
+	return false, false
+}
+
+func matchesAll(u *user, conds map[string]string, alike bool) bool {
+	for key, want := range conds {
+		have := u.values[key]
+		if alike {
+			if !strings.Contains(strings.ToLower(have), strings.ToLower(want)) {
+				return false
+			}
+		} else if have != want {
+			return false
+		}
+	}
+	return true
+}
+
+// seedUser stores a Config.Users entry: validated like users/add, with its own _id, description,
+// date, queues and mapped kept when given.
+func (s *Server) seedUser(raw map[string]any) error {
+	normalized, err := normalizeJSON(raw)
+	if err != nil {
+		return err
+	}
+	m, _ := normalized.(map[string]any)
+	values, forward, msg := parseUser(m)
+	if msg != "" {
+		return errors.New(msg)
+	}
+	if s.numberTaken(values["number"], "") {
+		return fmt.Errorf("number %q: %s", values["number"], msgDuplicate)
+	}
+	u := &user{values: values, forward: forward, queues: []any{}}
+	now := s.now()
+	switch id := m["_id"].(type) {
+	case nil:
+		u.id = s.oid.next(now)
+	case string:
+		u.id = strings.ToLower(id)
+		if !isObjectID(u.id) {
+			return fmt.Errorf("_id %q is not 24 hex digits", id)
+		}
+		if s.users[u.id] != nil {
+			return fmt.Errorf("_id %q is used twice", id)
+		}
+	default:
+		return fmt.Errorf("_id %v is not a string", id)
+	}
+	values[fieldDescription] = ""
+	values[fieldDate] = jalaliDateTime(now)
+	if err := setPanelFields(u, m); err != nil {
+		return err
+	}
+	s.users[u.id] = u
+	return nil
+}
+
+// setPanelFields copies description, date, mapped and queues from m into u when present.
+func setPanelFields(u *user, m map[string]any) error {
+	for _, key := range []string{fieldDescription, fieldDate, fieldMapped} {
+		v, present := m[key]
+		if !present {
+			continue
+		}
+		s, ok := scalarString(v)
+		if !ok {
+			return fmt.Errorf("%s must be a string, not %s", key, display(v))
+		}
+		if key == fieldMapped && s == "" {
+			delete(u.values, key)
+			continue
+		}
+		u.values[key] = s
+	}
+	if v, present := m["queues"]; present {
+		q, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("queues must be an array, not %s", display(v))
+		}
+		u.queues = cloneSlice(q)
+	}
+	return nil
+}
+
+// Users returns a snapshot of every stored user, sorted by number, with secrets in clear.
+func (s *Server) Users() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sorted := s.sortedUsers()
+	out := make([]map[string]any, len(sorted))
+	for i, u := range sorted {
+		out[i] = u.snapshot()
+	}
+	return out
+}
+
+// User returns a snapshot of one stored user, with the secret in clear.
+func (s *Server) User(id string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[strings.ToLower(id)]
+	if u == nil {
+		return nil, false
+	}
+	return u.snapshot(), true
+}
+
+// PatchUser merges fields into a stored user the way an edit in the Simotel web panel would:
+// no validation beyond string types (forward_policy is merged per key, queues replaced).
+// The date is refreshed unless fields sets it. It returns the new record.
+func (s *Server) PatchUser(id string, fields map[string]any) (map[string]any, error) {
+	normalized, err := normalizeJSON(fields)
+	if err != nil {
+		return nil, err
+	}
+	fields, _ = normalized.(map[string]any)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[strings.ToLower(id)]
+	if u == nil {
+		return nil, ErrNotFound
+	}
+	next := &user{id: u.id, values: map[string]string{}, forward: map[string]string{}, queues: u.queues}
+	for k, v := range u.values {
+		next.values[k] = v
+	}
+	for k, v := range u.forward {
+		next.forward[k] = v
+	}
+	next.values[fieldDate] = jalaliDateTime(s.now())
+	panel := map[string]any{}
+	for key, v := range fields {
+		switch {
+		case key == "_id":
+			if str, _ := v.(string); strings.ToLower(str) != u.id {
+				return nil, errors.New("_id cannot be changed")
+			}
+		case key == "forward_policy":
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("forward_policy must be an object, not %s", display(v))
+			}
+			for fk, fv := range m {
+				str, ok := scalarString(fv)
+				if !slices.Contains(forwardKeys, fk) || !ok {
+					return nil, fmt.Errorf("forward_policy.%s: unknown key or not a string", fk)
+				}
+				next.forward[fk] = str
+			}
+		case key == fieldDescription || key == fieldDate || key == fieldMapped || key == "queues":
+			panel[key] = v
+		case slices.ContainsFunc(userFields, func(f userField) bool { return f.name == key }):
+			str, ok := scalarString(v)
+			if !ok {
+				return nil, fmt.Errorf("%s must be a string, not %s", key, display(v))
+			}
+			next.values[key] = str
+		default:
+			return nil, fmt.Errorf("unknown user field %q", key)
+		}
+	}
+	if err := setPanelFields(next, panel); err != nil {
+		return nil, err
+	}
+	s.users[u.id] = next
+	return next.snapshot(), nil
+}
+
+// DeleteUser removes a stored user as if it had been deleted in the web panel.
+func (s *Server) DeleteUser(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id = strings.ToLower(id)
+	if s.users[id] == nil {
+		return ErrNotFound
+	}
+	delete(s.users, id)
+	return nil
+}
