@@ -1,0 +1,25 @@
+# Read one entry of the intercom directory by its uuid.
+data "pbx_directory_entry" "reception" {
+  uuid = "01234567-89AB-CDEF-0123-456789ABCDEF"
+}
+
+# Restrict the read to a few fields (dotted paths select sub-fields);
+# fields_json then holds exactly what the device returned.
+data "pbx_directory_entry" "reception_peers" {
+  uuid   = "01234567-89AB-CDEF-0123-456789ABCDEF"
+  fields = ["name", "callPos.peer"]
+}
+
+output "reception_name" {
+  value = data.pbx_directory_entry.reception.name
+}
+
+# timestamp changes whenever the entry changes on the device; it is only
+# comparable within the same series.
+output "reception_version" {
+  value = "${data.pbx_directory_entry.reception.series}/${data.pbx_directory_entry.reception.timestamp}"
+}
+
+output "reception_call_positions" {
+  value = data.pbx_directory_entry.reception_peers.call_positions
+}

@@ -1,0 +1,116 @@
+# Configuration for `make demo` (internal/cmd/demo). The demo starts the mock PBX,
+# points Terraform at the freshly built provider through dev_overrides and sets
+# PBX_ENDPOINT, PBX_USERNAME, PBX_PASSWORD and PBX_API_KEY for it.
+#
+# DEMO ONLY: the SIP secrets below are literals because they only ever reach the
+# local mock. With a real PBX, pass secrets in through sensitive variables or a
+# secret manager, and never commit them.
+
+terraform {
+  required_version = ">= 1.11"
+
+  required_providers {
+    pbx = {
+      source = "pbx-iac/pbx"
+    }
+  }
+}
+
+# Every setting comes from the PBX_* environment variables. The directory API
+# (2N intercom) defaults to the same endpoint and credentials, which is what
+# the mock serves.
+provider "pbx" {}
+
+locals {
+  # One pbx_user per entry, keyed by a short handle. Attributes left out get
+  # the PBX defaults (SIP, active, no recording, rfc2833, ...).
+  users = {
+    alice = {
+      number = "201"
+      name   = "Alice"
+      secret = "demo-only-secret-201" # DEMO ONLY
+      email  = "alice@example.com"
+    }
+    bob = {
+      number      = "202"
+      name        = "Bob"
+      secret      = "demo-only-secret-202" # DEMO ONLY
+      call_record = true
+      dtmfmode    = "info"
+      nat         = "force_rport,comedia"
+      call_limit  = 2
+      forward_policy = {
+        busy      = "201"
+        no_answer = "201"
+      }
+    }
+    carol = {
+      number    = "203"
+      name      = "Carol (softphone, IAX2)"
+      secret    = "demo-only-secret-203" # DEMO ONLY
+      user_type = "IAX2"
+      port      = 4569
+      transfer  = true
+      permit    = "192.168.0.0/255.255.0.0"
+      deny      = "0.0.0.0/0.0.0.0"
+    }
+  }
+}
+
+resource "pbx_user" "staff" {
+  for_each = local.users
+
+  number = each.value.number
+  name   = each.value.name
+  secret = each.value.secret
+
+  # try(..., null) leaves an attribute unset, so the provider's default applies.
+  user_type   = try(each.value.user_type, null)
+  email       = try(each.value.email, null)
+  call_record = try(each.value.call_record, null)
+  dtmfmode    = try(each.value.dtmfmode, null)
+  nat         = try(each.value.nat, null)
+  port        = try(each.value.port, null)
+  call_limit  = try(each.value.call_limit, null)
+  transfer    = try(each.value.transfer, null)
+  permit      = try(each.value.permit, null)
+  deny        = try(each.value.deny, null)
+
+  forward_policy = try(each.value.forward_policy, null) == null ? null : {
+    busy        = try(each.value.forward_policy.busy, "")
+    no_answer   = try(each.value.forward_policy.no_answer, "")
+    unavailable = try(each.value.forward_policy.unavailable, "")
+    all         = try(each.value.forward_policy.all, "")
+  }
+}
+
+# The reception entry of the intercom directory (seeded in seed.json). Data
+# sources are read on every plan, so a rename on the device shows up there.
+data "pbx_directory_entry" "reception" {
+  uuid = "01234567-89AB-CDEF-0123-456789ABCDEF"
+}
+
+# The reception desk phone is linked to the directory entry: its name and
+# e-mail follow the entry, so renaming the entry on the intercom plans an
+# update of this extension.
+resource "pbx_user" "reception_phone" {
+  number         = "200"
+  secret         = "demo-only-secret-200" # DEMO ONLY
+  directory_uuid = data.pbx_directory_entry.reception.uuid
+}
+
+output "user_ids" {
+  description = "PBX _id of each extension, by number."
+  value       = merge({ for u in pbx_user.staff : u.number => u.id }, { (pbx_user.reception_phone.number) = pbx_user.reception_phone.id })
+}
+
+output "reception" {
+  description = "The reception directory entry: name, change counter and series."
+  value = {
+    name           = data.pbx_directory_entry.reception.name
+    email          = data.pbx_directory_entry.reception.email
+    timestamp      = data.pbx_directory_entry.reception.timestamp
+    series         = data.pbx_directory_entry.reception.series
+    call_positions = [for p in data.pbx_directory_entry.reception.call_positions : p.peer]
+  }
+}
