@@ -138,7 +138,8 @@ func New(cfg Config) (*Client, error) {
 
 	dirCfg := cfg.Directory
 	if dirCfg.Endpoint == "" {
-		dirCfg.Endpoint = cfg.Endpoint
+		// The PBX host and path prefix, without the PBX's /api/v4.
+		dirCfg.Endpoint = strings.TrimSuffix(usersBase, "/api/v4")
 	}
 	if dirCfg.Username == "" {
 		dirCfg.Username = cfg.Username
@@ -253,7 +254,16 @@ func baseURL(raw, apiSuffix string) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a URL: %w", redact(raw), err)
+		// url.Parse's error quotes the whole input, password included: keep
+		// only its reason, and not even that when credentials may be in it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if strings.Contains(raw, "@") {
+			return "", fmt.Errorf("%q is not a URL", redact(raw))
+		}
+		return "", fmt.Errorf("%q is not a URL: %w", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("%q must start with http:// or https://", redact(raw))

@@ -43,6 +43,9 @@ type APIError struct {
 	Message string
 
 	notFound bool
+	// undecodable: an HTTP 200 whose body could not be understood; the
+	// device may have processed the request.
+	undecodable bool
 }
 
 func (e *APIError) Error() string {

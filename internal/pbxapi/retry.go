@@ -113,7 +113,8 @@ func isConnRefused(err error) bool {
 }
 
 // IsAmbiguous reports whether err leaves it unknown if the device processed
-// the request (dropped connection, timeout, 502/504 from a proxy).
+// the request (dropped connection, timeout, 502/504 from a proxy, or a 200
+// whose body could not be understood).
 func IsAmbiguous(err error) bool {
 	var te *TransportError
 	if errors.As(err, &te) {
@@ -121,7 +122,7 @@ func IsAmbiguous(err error) bool {
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.StatusCode == http.StatusBadGateway || ae.StatusCode == http.StatusGatewayTimeout
+		return ae.undecodable || ae.StatusCode == http.StatusBadGateway || ae.StatusCode == http.StatusGatewayTimeout
 	}
 	return false
 }

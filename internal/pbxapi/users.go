@@ -106,7 +106,7 @@ func (u *User) UnmarshalJSON(data []byte) error {
 		}
 		*dst = s
 	}
-	if v, ok := raw["forward_policy"]; ok && string(v) != "null" && string(v) != `""` {
+	if v, ok := raw["forward_policy"]; ok && !emptyJSON(v) {
 		var fp map[string]json.RawMessage
 		if err := json.Unmarshal(v, &fp); err != nil {
 			return fmt.Errorf("user field \"forward_policy\": %w", err)
@@ -124,8 +124,22 @@ func (u *User) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// emptyJSON reports whether v is null, "" or [] (PHP encodes an empty
+// associative array as []).
+func emptyJSON(v json.RawMessage) bool {
+	switch strings.Join(strings.Fields(string(v)), "") {
+	case "null", `""`, "[]":
+		return true
+	}
+	return false
+}
+
 // scalarString turns a JSON string, number, boolean or null into a string.
 func scalarString(v json.RawMessage) (string, error) {
+	if s := strings.TrimSpace(string(v)); isJSONInteger(s) {
+		// Keep an integer's digits: float64 would round a 64-bit series.
+		return s, nil
+	}
 	var x any
 	if err := json.Unmarshal(v, &x); err != nil {
 		return "", err
@@ -145,6 +159,21 @@ func scalarString(v json.RawMessage) (string, error) {
 	default:
 		return "", fmt.Errorf("expected a string, got %s", strings.TrimSpace(string(v)))
 	}
+}
+
+// isJSONInteger reports whether s is a JSON number without fraction or
+// exponent.
+func isJSONInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // SearchQuery is a users/search request. Empty conditions are ignored by the
@@ -182,16 +211,27 @@ func (c *Client) simotel(ctx context.Context, action string, body any, idempoten
 		if resp.status >= 300 {
 			return nil, apiErr(fmt.Sprintf("%s: %s", http.StatusText(resp.status), snippet(resp)))
 		}
-		return nil, apiErr("response is not the Simotel JSON envelope: " + snippet(resp))
+		e := apiErr("response is not the Simotel JSON envelope: " + snippet(resp))
+		e.undecodable = true
+		return nil, e
 	}
-	ok, err := successFlag(env.Success)
-	if err != nil {
-		return nil, apiErr(fmt.Sprintf("response has an invalid \"success\" field: %v", err))
-	}
-	if resp.status >= 300 || !ok {
+	if resp.status >= 300 {
 		msg := env.Message
 		if msg == "" {
 			msg = http.StatusText(resp.status)
+		}
+		return nil, apiErr(msg)
+	}
+	ok, err := successFlag(env.Success)
+	if err != nil {
+		e := apiErr(fmt.Sprintf("response has an invalid \"success\" field: %v", err))
+		e.undecodable = true
+		return nil, e
+	}
+	if !ok {
+		msg := env.Message
+		if msg == "" {
+			msg = "the device reported failure (success:0) without a message"
 		}
 		return nil, apiErr(msg)
 	}
@@ -338,7 +378,7 @@ func (c *Client) AddUser(ctx context.Context, u User) (string, error) {
 		case errors.Is(ferr, ErrNotFound):
 			continue
 		default:
-			return "", fmt.Errorf("users/add for number %s failed ambiguously (%v), and the lookup that would resolve it failed too: %w", u.Number, err, ferr)
+			return "", fmt.Errorf("users/add for number %s: the outcome is unknown, and the lookup that would resolve it failed too (%v): %w", u.Number, ferr, err)
 		}
 	}
 	return "", fmt.Errorf("users/add for number %s: giving up: %w", u.Number, lastErr)
