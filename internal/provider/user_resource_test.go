@@ -214,6 +214,11 @@ func TestAccUserResource_outOfBand(t *testing.T) {
 	p := newTestPBX(t)
 	config := fullUserConfig(p, "740")
 	want := map[string]any{"name": "Reception Desk", "call_record": "yes", "nat": "force_rport,comedia", "port": "5080",
+		"active": "no", "cid_number": "2100", "push_notification": "yes", "deny": "10.0.0.0/255.0.0.0",
+		"permit": "192.168.10.0/255.255.255.0", "dtmfmode": "info", "canreinvite": "yes", "directmedia": "yes",
+		"context": "internal_only", "type": "friend", "callgroup": "2,4-6", "pickupgroup": "3", "callcounter": "yes",
+		"faxdetect": "yes", "email": "reception@example.com", "user_type": "SIP", "number": "740", "qualify": "yes",
+		"host": "192.168.10.20", "call_limit": "4", "more_options": "fromuser=reception\nlanguage=en",
 		"forward_policy": map[string]any{"Busy": "571", "No Answer": "09158315762", "UnAvailable": "570", "All": "2121"}}
 	edits := []map[string]any{
 		{"name": "Edited in the panel"},
@@ -221,14 +226,29 @@ func TestAccUserResource_outOfBand(t *testing.T) {
 		{"nat": "no", "port": "5060", "host": "dynamic"},
 		{"forward_policy": map[string]any{"Busy": "999"}},
 		{"call_limit": "", "more_options": ""},
+		// Every remaining field at once: each one must be noticed and restored.
+		{
+			"active": "yes", "cid_number": "999", "push_notification": "no", "deny": "0.0.0.0/0.0.0.0",
+			"permit": "0.0.0.0/0.0.0.0", "dtmfmode": "auto", "canreinvite": "no", "directmedia": "no",
+			"context": "other", "type": "peer", "callgroup": "9", "pickupgroup": "9", "callcounter": "no",
+			"faxdetect": "no", "email": "someone@example.org", "user_type": "IAX2",
+		},
+		// The number itself: the refresh finds the user by _id and plans it back.
+		{"number": "741"},
 		{"secret": "changed-in-panel"},
 	}
-	steps := []resource.TestStep{{Config: config, Check: p.checkStored("740", want)}}
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	steps := []resource.TestStep{{
+		Config:            config,
+		Check:             p.checkStored("740", want),
+		ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(userAddr, tfjsonpath.New("id"))},
+	}}
 	for _, edit := range edits {
 		steps = append(steps, resource.TestStep{
 			PreConfig: func() {
 				p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "740"), edit, nil)
 			},
+			ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(userAddr, tfjsonpath.New("id"))},
 			Config: config,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(userAddr, plancheck.ResourceActionUpdate)},
