@@ -109,16 +109,9 @@ func (d *directoryEntryDataSource) Schema(_ context.Context, _ datasource.Schema
 }
 
 func (d *directoryEntryDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if client := clientFrom(req.ProviderData, &resp.Diagnostics); client != nil {
+		d.client = client
 	}
-	client, ok := req.ProviderData.(*pbxapi.Client)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *pbxapi.Client, got %T. This is always a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	d.client = client
 }
 
 func (d *directoryEntryDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -352,6 +353,21 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
+}
+
+// clientFrom returns the client the provider's Configure made, or nil before
+// the provider is configured (validation) or after an error.
+func clientFrom(providerData any, diags *diag.Diagnostics) *pbxapi.Client {
+	if providerData == nil {
+		return nil
+	}
+	client, ok := providerData.(*pbxapi.Client)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *pbxapi.Client, got %T. This is always a bug in the provider; please report it.", providerData))
+		return nil
+	}
+	return client
 }
 
 // tflogger sends the client's request log lines to Terraform's log at DEBUG.

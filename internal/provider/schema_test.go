@@ -18,84 +18,70 @@ type describedAttribute interface {
 	GetMarkdownDescription() string
 }
 
-// walk calls fn for every attribute, nested ones included, by dotted name.
-func walk(prefix string, attrs map[string]describedAttribute, nested func(name string, a describedAttribute) map[string]describedAttribute, fn func(string, describedAttribute)) {
-	for name, a := range attrs {
-		full := prefix + name
-		fn(full, a)
-		if sub := nested(name, a); sub != nil {
-			walk(full+".", sub, nested, fn)
+// nestedAttributes returns the attributes nested in a, if any.
+func nestedAttributes(a describedAttribute) map[string]describedAttribute {
+	out := map[string]describedAttribute{}
+	switch n := a.(type) {
+	case pschema.SingleNestedAttribute:
+		for k, v := range n.Attributes {
+			out[k] = v
+		}
+	case rschema.SingleNestedAttribute:
+		for k, v := range n.Attributes {
+			out[k] = v
+		}
+	case dsschema.ListNestedAttribute:
+		for k, v := range n.NestedObject.Attributes {
+			out[k] = v
 		}
 	}
+	return out
+}
+
+// undocumented lists every attribute, nested ones included (dotted), that
+// has no MarkdownDescription.
+func undocumented(prefix string, attrs map[string]describedAttribute) []string {
+	var missing []string
+	for name, a := range attrs {
+		if a.GetMarkdownDescription() == "" {
+			missing = append(missing, prefix+name)
+		}
+		missing = append(missing, undocumented(prefix+name+".", nestedAttributes(a))...)
+	}
+	return missing
+}
+
+func asDescribed[A describedAttribute](attrs map[string]A) map[string]describedAttribute {
+	out := make(map[string]describedAttribute, len(attrs))
+	for k, v := range attrs {
+		out[k] = v
+	}
+	return out
 }
 
 func TestSchemasAreDocumented(t *testing.T) {
 	ctx := context.Background()
-	check := func(kind, name, desc string) {
-		if desc == "" {
-			t.Errorf("%s %s has no MarkdownDescription", kind, name)
-		}
-	}
-
 	var presp provider.SchemaResponse
 	New("test")().Schema(ctx, provider.SchemaRequest{}, &presp)
-	check("provider", "pbx", presp.Schema.MarkdownDescription)
-	pattrs := map[string]describedAttribute{}
-	for k, v := range presp.Schema.Attributes {
-		pattrs[k] = v
-	}
-	walk("", pattrs, func(_ string, a describedAttribute) map[string]describedAttribute {
-		if n, ok := a.(pschema.SingleNestedAttribute); ok {
-			out := map[string]describedAttribute{}
-			for k, v := range n.Attributes {
-				out[k] = v
-			}
-			return out
-		}
-		return nil
-	}, func(n string, a describedAttribute) { check("provider attribute", n, a.GetMarkdownDescription()) })
-
 	var rresp resource.SchemaResponse
 	NewUserResource().Schema(ctx, resource.SchemaRequest{}, &rresp)
-	check("resource", "pbx_user", rresp.Schema.MarkdownDescription)
-	rattrs := map[string]describedAttribute{}
-	for k, v := range rresp.Schema.Attributes {
-		rattrs[k] = v
-	}
-	walk("", rattrs, func(_ string, a describedAttribute) map[string]describedAttribute {
-		if n, ok := a.(rschema.SingleNestedAttribute); ok {
-			out := map[string]describedAttribute{}
-			for k, v := range n.Attributes {
-				out[k] = v
-			}
-			return out
-		}
-		return nil
-	}, func(n string, a describedAttribute) { check("pbx_user attribute", n, a.GetMarkdownDescription()) })
-
 	var dresp datasource.SchemaResponse
 	NewDirectoryEntryDataSource().Schema(ctx, datasource.SchemaRequest{}, &dresp)
-	check("data source", "pbx_directory_entry", dresp.Schema.MarkdownDescription)
-	dattrs := map[string]describedAttribute{}
-	for k, v := range dresp.Schema.Attributes {
-		dattrs[k] = v
-	}
-	walk("", dattrs, func(_ string, a describedAttribute) map[string]describedAttribute {
-		if n, ok := a.(dsschema.ListNestedAttribute); ok {
-			out := map[string]describedAttribute{}
-			for k, v := range n.NestedObject.Attributes {
-				out[k] = v
-			}
-			return out
-		}
-		return nil
-	}, func(n string, a describedAttribute) {
-		check("pbx_directory_entry attribute", n, a.GetMarkdownDescription())
-	})
 
-	for _, diags := range []interface{ HasError() bool }{presp.Diagnostics, rresp.Diagnostics, dresp.Diagnostics} {
-		if diags.HasError() {
-			t.Fatalf("schema diagnostics: %v", diags)
+	for _, c := range []struct {
+		name        string
+		description string
+		attrs       map[string]describedAttribute
+	}{
+		{"provider", presp.Schema.MarkdownDescription, asDescribed(presp.Schema.Attributes)},
+		{"pbx_user", rresp.Schema.MarkdownDescription, asDescribed(rresp.Schema.Attributes)},
+		{"pbx_directory_entry", dresp.Schema.MarkdownDescription, asDescribed(dresp.Schema.Attributes)},
+	} {
+		if c.description == "" {
+			t.Errorf("%s has no MarkdownDescription", c.name)
+		}
+		for _, a := range undocumented("", c.attrs) {
+			t.Errorf("%s attribute %s has no MarkdownDescription", c.name, a)
 		}
 	}
 }

@@ -288,16 +288,9 @@ func (r *userResource) ValidateConfig(ctx context.Context, req resource.Validate
 }
 
 func (r *userResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if client := clientFrom(req.ProviderData, &resp.Diagnostics); client != nil {
+		r.client = client
 	}
-	client, ok := req.ProviderData.(*pbxapi.Client)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *pbxapi.Client, got %T. This is always a bug in the provider; please report it.", req.ProviderData))
-		return
-	}
-	r.client = client
 }
 
 func yn(b types.Bool) string {
@@ -438,8 +431,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	id, err := r.client.AddUser(ctx, u)
 	if err != nil {
 		detail := describe(err)
-		var ae *pbxapi.APIError
-		if errors.As(err, &ae) && ae.Message == "This number already exists" {
+		if isDuplicateNumber(err) {
 			detail += "\n\nAnother extension already uses this number. Choose another number, or bring the existing one under Terraform with " +
 				"`terraform import <address> number:" + u.Number + "`. If two pbx_user resources in this configuration share the number, give each its own."
 		}

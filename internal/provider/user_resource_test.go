@@ -249,7 +249,7 @@ func TestAccUserResource_outOfBand(t *testing.T) {
 				p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "740"), edit, nil)
 			},
 			ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(userAddr, tfjsonpath.New("id"))},
-			Config: config,
+			Config:            config,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(userAddr, plancheck.ResourceActionUpdate)},
 			},
