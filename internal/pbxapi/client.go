@@ -111,6 +111,7 @@ type Client struct {
 	maxRetries int
 	pbx        *retryablehttp.Client
 	dir        *retryablehttp.Client
+	entries    entryCoalescer
 }
 
 // New validates cfg and returns a Client.

@@ -157,20 +157,6 @@ func (c *Client) GetEntries(ctx context.Context, uuids, fields []string) (*GetRe
 	return out, nil
 }
 
-// GetEntry reads one entry; a per-entry failure is returned as the error
-// (matching ErrNotFound or ErrInvalidUUID as appropriate).
-func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*EntryResult, string, error) {
-	res, err := c.GetEntries(ctx, []string{uuid}, fields)
-	if err != nil {
-		return nil, "", err
-	}
-	er := res.Entries[0]
-	if er.Err != nil {
-		return nil, res.Series, er.Err
-	}
-	return &er, res.Series, nil
-}
-
 func decodeEntryResult(raw json.RawMessage) (EntryResult, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
