@@ -112,6 +112,7 @@ type Client struct {
 	pbx        *retryablehttp.Client
 	dir        *retryablehttp.Client
 	entries    entryCoalescer
+	redact     redactor
 }
 
 // New validates cfg and returns a Client.
@@ -227,6 +228,7 @@ func New(cfg Config) (*Client, error) {
 		userAgent:  cfg.UserAgent,
 		logger:     cfg.Logger,
 		maxRetries: maxRetries,
+		redact:     newRedactor(cfg, dirCfg),
 	}
 	if c.userAgent == "" {
 		c.userAgent = "terraform-provider-pbx"

@@ -82,7 +82,7 @@ func (c *Client) directory(ctx context.Context, fn, method string, body any, ide
 		return nil, err
 	}
 	apiErr := func(code, msg string) *APIError {
-		return &APIError{Operation: op, Endpoint: endpoint, StatusCode: resp.status, Code: code, Message: msg}
+		return &APIError{Operation: op, Endpoint: endpoint, StatusCode: resp.status, Code: code, Message: c.redact.scrub(msg)}
 	}
 	var env dirEnvelope
 	if err := json.Unmarshal(resp.body, &env); err != nil || env.Success == nil {

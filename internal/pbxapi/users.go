@@ -203,8 +203,12 @@ func (c *Client) simotel(ctx context.Context, action string, body any, idempoten
 	if err != nil {
 		return nil, err
 	}
+	var userSecret []string
+	if u, ok := body.(User); ok {
+		userSecret = append(userSecret, u.Secret)
+	}
 	apiErr := func(msg string) *APIError {
-		return &APIError{Operation: op, Endpoint: endpoint, StatusCode: resp.status, Message: msg}
+		return &APIError{Operation: op, Endpoint: endpoint, StatusCode: resp.status, Message: c.redact.scrub(msg, userSecret...)}
 	}
 	var env simotelEnvelope
 	if err := json.Unmarshal(resp.body, &env); err != nil {
