@@ -105,6 +105,9 @@ var (
 	dialPattern   = regexp.MustCompile(`^[0-9*#+]*$`)
 	emailPattern  = regexp.MustCompile(`^$|^[^@\s,]+@[^@\s,]+$`)
 	contextRegexp = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// noControlChars keeps values that end up in Asterisk's configuration
+	// files from starting a new line (and so a new option or section).
+	noControlChars = regexp.MustCompile(`^[^\x00-\x1f\x7f]*$`)
 )
 
 func quoteList(values []string) string {
@@ -171,14 +174,20 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				MarkdownDescription: "Display name of the extension. Required unless `directory_uuid` is set; then, when unset, it follows the directory entry's name.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 128),
+					stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+				},
 			},
 			"secret": schema.StringAttribute{
 				MarkdownDescription: "SIP/IAX2 password of the extension. Sensitive: the PBX never returns it (it answers `******`), " +
 					"so it is kept from the configuration and never shows a diff from the device. It is stored in the Terraform state.",
-				Required:   true,
-				Sensitive:  true,
-				Validators: []validator.String{stringvalidator.LengthBetween(1, 128)},
+				Required:  true,
+				Sensitive: true,
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 128),
+					stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+				},
 			},
 			"user_type": optString("Protocol of the extension: "+quoteList(userTypes)+".", "SIP", stringvalidator.OneOf(userTypes...)),
 			"active":    yesNo("Whether the extension is enabled.", true),
@@ -555,15 +564,17 @@ func isDuplicateNumber(err error) bool {
 func describe(err error) string {
 	var ae *pbxapi.APIError
 	if errors.As(err, &ae) {
-		msg := fmt.Sprintf("The PBX answered %s.", err.Error())
+		msg := fmt.Sprintf("The device answered %s.", err.Error())
 		switch {
 		case ae.IsAuth():
 			msg += "\n\nThe credentials were rejected or the API account lacks permission for this endpoint. " +
 				"Check username/password/api_key (or the directory credentials) and the account's allowed requests on the device."
 		case ae.StatusCode == 404 || ae.StatusCode == 501:
 			msg += "\n\nThe endpoint does not exist there: check the provider's endpoint (the base URL, without /api/...)."
+		case ae.StatusCode == 429 || ae.StatusCode == 502 || ae.StatusCode == 503 || ae.StatusCode == 504:
+			msg += "\n\nThe device is overloaded or unavailable and retries were exhausted (max_retries). Try again later."
 		case ae.StatusCode >= 500:
-			msg += "\n\nThe device failed or is overloaded; retries were exhausted. Try again later."
+			msg += "\n\nThe device reported an internal error; such errors are not retried. Check the device's logs, then try again."
 		}
 		return msg
 	}

@@ -165,6 +165,9 @@ func checkHost(s string) string {
 	return fmt.Sprintf("%q is not valid", s)
 }
 
+// optionKey is an Asterisk option name: no [section] header, no #directive.
+var optionKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
 func checkMoreOptions(s string) string {
 	for i, line := range strings.Split(s, "\n") {
 		line = strings.TrimSpace(line)
@@ -174,6 +177,9 @@ func checkMoreOptions(s string) string {
 		k, _, ok := strings.Cut(line, "=")
 		if !ok || strings.TrimSpace(k) == "" {
 			return fmt.Sprintf("line %d (%q) is not key=value", i+1, line)
+		}
+		if !optionKey.MatchString(strings.TrimSpace(k)) {
+			return fmt.Sprintf("line %d has the key %q, which is not an option name (letters, digits, _ and -, starting with a letter)", i+1, strings.TrimSpace(k))
 		}
 	}
 	return ""

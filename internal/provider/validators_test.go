@@ -37,6 +37,8 @@ func TestValidators(t *testing.T) {
 		{"host space", checkHost, "a b", "not valid"},
 		{"more options", checkMoreOptions, "a=b\n\nc = d", ""},
 		{"more options bad", checkMoreOptions, "a=b\nnovalue", "line 2"},
+		{"more options section", checkMoreOptions, "[evil]=x", "not an option name"},
+		{"more options directive", checkMoreOptions, "#exec /bin/sh=1", "not an option name"},
 		{"url", checkURL, "https://pbx.example.com", ""},
 		{"url scheme", checkURL, "ftp://pbx", "http"},
 		{"url credentials", checkURL, "https://u:p@pbx", "credentials"},
