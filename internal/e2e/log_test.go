@@ -73,8 +73,9 @@ data "pbx_directory_entry" "alice" {
 	}
 
 	s.writeConfig(config(sipSecret, "Alice"))
-	// Retries and an error path are logged too: 503s on every users call.
-	s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{{"endpoint": "users/*", "status": 503, "rate": 0.5, "retry_after": "0"}}}, nil)
+	// Retries are logged too: the first two users calls get 503 (deterministic:
+	// max_retries = 3 always gets through).
+	s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{{"endpoint": "users/*", "status": 503, "rate": 1, "count": 2, "retry_after": "0"}}}, nil)
 	step("apply", "-auto-approve", "-input=false", "-no-color")
 	step("plan", "-input=false", "-no-color")
 	s.writeConfig(config(sipSecret2, "Alice A."))
