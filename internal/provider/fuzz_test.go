@@ -217,7 +217,8 @@ func hostContract(t *testing.T, s string) bool {
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+			if !alnum && c != '-' {
 				return false
 			}
 		}
@@ -252,7 +253,8 @@ func FuzzCheckMoreOptions(f *testing.F) {
 	isOptionName := func(k string) bool {
 		for i, r := range k {
 			letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-			if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '_' || r == '-')) {
+			tail := r >= '0' && r <= '9' || r == '_' || r == '-'
+			if !letter && (i == 0 || !tail) {
 				return false
 			}
 		}

@@ -154,15 +154,14 @@ provider "pbx" {
 `, p.URL, testUsername, testPassword, testAPIKey)
 }
 
-func userBlock(label, number, name, secret, extra string) string {
+func userBlock(label, number, name, secret string) string {
 	return fmt.Sprintf(`
 resource "pbx_user" %q {
   number = %q
   name   = %q
   secret = %q
-  %s
 }
-`, label, number, name, secret, extra)
+`, label, number, name, secret)
 }
 
 // ---------------------------------------------------------------------------
@@ -235,7 +234,7 @@ provider "pbx" {
   api_key  = %q
   %s
 }
-`, p.TLSURL, testUsername, testPassword, testAPIKey, extra) + userBlock("test", "530", "TLS User", "tls-s3cret", "")
+`, p.TLSURL, testUsername, testPassword, testAPIKey, extra) + userBlock("test", "530", "TLS User", "tls-s3cret")
 }
 
 // unrelatedCAPEM is a freshly generated CA certificate that did not sign the
@@ -393,8 +392,8 @@ func TestAccProvider_tlsFromEnvironment(t *testing.T) {
 func TestAccUserResource_faults(t *testing.T) {
 	p := newTestPBX(t, withSeedEntry)
 	usersURL := p.URL + "/api/v4/pbx/users/"
-	one := p.fastRetryConfig() + userBlock("test", "530", "Fault Test", "f4ult-s3cret", "")
-	two := one + userBlock("second", "531", "Second", "s3cond", "")
+	one := p.fastRetryConfig() + userBlock("test", "530", "Fault Test", "f4ult-s3cret")
+	two := one + userBlock("second", "531", "Second", "s3cond")
 	withEntry := two + fmt.Sprintf("\ndata \"pbx_directory_entry\" \"test\" {\n  uuid = %q\n}\n", entryUUID)
 	emptyAfterApply := tfresource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
 	var failedAt time.Time
@@ -528,12 +527,12 @@ func TestAccUserResource_faults(t *testing.T) {
 // message and the hint, and the device holds the number once.
 func TestAccUserResource_duplicateNumberInConfig(t *testing.T) {
 	p := newTestPBX(t)
-	dup := p.providerConfig() + userBlock("first", "530", "First", "first-s3cret", "") +
-		userBlock("second", "530", "Second", "second-s3cret", "")
+	dup := p.providerConfig() + userBlock("first", "530", "First", "first-s3cret") +
+		userBlock("second", "530", "Second", "second-s3cret")
 	// Distinct numbers, neither the other's old number: the fix converges in
 	// any order, whichever resource won.
-	fixed := p.providerConfig() + userBlock("first", "531", "First", "first-s3cret", "") +
-		userBlock("second", "532", "Second", "second-s3cret", "")
+	fixed := p.providerConfig() + userBlock("first", "531", "First", "first-s3cret") +
+		userBlock("second", "532", "Second", "second-s3cret")
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             p.checkUserCount(0),
@@ -585,7 +584,7 @@ func TestAccUserResource_ambiguousAdd(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := newTestPBX(t)
-			config := p.fastRetryConfig() + userBlock("test", "530", "Ambiguous", "amb-s3cret", "")
+			config := p.fastRetryConfig() + userBlock("test", "530", "Ambiguous", "amb-s3cret")
 			tfresource.ParallelTest(t, tfresource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				CheckDestroy:             p.checkUserCount(0),
