@@ -75,30 +75,39 @@ func parseDottedQuad(s string) (uint32, bool) {
 	return v, true
 }
 
-func FuzzCheckIPMask(f *testing.F) {
-	for _, s := range []string{
-		"0.0.0.0/0.0.0.0", "192.168.1.0/255.255.255.0", "10.1.2.3/255.255.255.255", "10.0.0.0/8",
-		"10.0.0.0/255.0.255.0", "::ffff:10.0.0.1/255.0.0.0", "10.0.0.1/255.255.255.0\n", "1.2.3.4/255.255.255.254/1",
-		"010.0.0.1/255.0.0.0", "10.0.0.1/128.0.0.0",
-	} {
+// ipMaskContract: a.b.c.d/m.m.m.m, both dotted quads, the mask contiguous.
+func ipMaskContract(t *testing.T, s string) bool {
+	addr, mask, ok := strings.Cut(s, "/")
+	_, addrOK := dottedQuad(t, addr)
+	m, maskOK := dottedQuad(t, mask)
+	// Contiguous: the inverted mask is 0…01…1.
+	contiguous := maskOK && (^m)&(^m+1) == 0
+	return ok && addrOK && maskOK && contiguous
+}
+
+// fuzzAgainstContract fuzzes a validator against an independent statement
+// of what it must accept; an accepted value never holds a line break.
+func fuzzAgainstContract(f *testing.F, check func(string) string, contract func(*testing.T, string) bool, seeds ...string) {
+	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		reason := checkIPMask(s)
+		reason := check(s)
 		checkCommon(t, s, reason)
-		addr, mask, ok := strings.Cut(s, "/")
-		_, addrOK := dottedQuad(t, addr)
-		m, maskOK := dottedQuad(t, mask)
-		// Contiguous: the inverted mask is 0…01…1.
-		contiguous := maskOK && (^m)&(^m+1) == 0
-		want := ok && addrOK && maskOK && contiguous
-		if got := reason == ""; got != want {
-			t.Fatalf("checkIPMask(%q) accepted=%v (reason %q), want accepted=%v", s, got, reason, want)
+		if got, want := reason == "", contract(t, s); got != want {
+			t.Fatalf("validator(%q) accepted=%v (reason %q), want accepted=%v", s, got, reason, want)
 		}
-		if want {
+		if reason == "" {
 			noLineBreak(t, s)
 		}
 	})
+}
+
+func FuzzCheckIPMask(f *testing.F) {
+	fuzzAgainstContract(f, checkIPMask, ipMaskContract,
+		"0.0.0.0/0.0.0.0", "192.168.1.0/255.255.255.0", "10.1.2.3/255.255.255.255", "10.0.0.0/8",
+		"10.0.0.0/255.0.255.0", "::ffff:10.0.0.1/255.0.0.0", "10.0.0.1/255.255.255.0\n", "1.2.3.4/255.255.255.254/1",
+		"010.0.0.1/255.0.0.0", "10.0.0.1/128.0.0.0")
 }
 
 // uuidContract is the directory's uuid: 8-4-4-4-12 hex digits, not all zero.
@@ -128,23 +137,10 @@ func uuidContract(s string) bool {
 }
 
 func FuzzCheckUUID(f *testing.F) {
-	for _, s := range []string{
+	fuzzAgainstContract(f, checkUUID, func(_ *testing.T, s string) bool { return uuidContract(s) },
 		"01234567-89AB-CDEF-0123-456789ABCDEF", "01234567-89ab-cdef-0123-456789abcdef", "00000000-0000-0000-0000-000000000000",
 		"00000000-0000-0000-0000-000000000001", "76543210-68FF-18-3210-FEDCBA987654", "01234567-89AB-CDEF-0123-456789ABCDEF\n",
-		"{01234567-89AB-CDEF-0123-456789ABCDEF}", "0123456789ABCDEF0123456789ABCDEF",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		reason := checkUUID(s)
-		checkCommon(t, s, reason)
-		if got, want := reason == "", uuidContract(s); got != want {
-			t.Fatalf("checkUUID(%q) accepted=%v (reason %q), want accepted=%v", s, got, reason, want)
-		}
-		if reason == "" {
-			noLineBreak(t, s)
-		}
-	})
+		"{01234567-89AB-CDEF-0123-456789ABCDEF}", "0123456789ABCDEF0123456789ABCDEF")
 }
 
 // groupsContract: empty, or comma-separated groups N or N-M, each one or two
@@ -183,19 +179,8 @@ func groupsContract(s string) bool {
 }
 
 func FuzzCheckGroups(f *testing.F) {
-	for _, s := range []string{"", "1", "1,3-5,63", "64", "5-3", "1,,2", "0-63", "1-2-3", "1\n", "١"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		reason := checkGroups(s)
-		checkCommon(t, s, reason)
-		if got, want := reason == "", groupsContract(s); got != want {
-			t.Fatalf("checkGroups(%q) accepted=%v (reason %q), want accepted=%v", s, got, reason, want)
-		}
-		if reason == "" {
-			noLineBreak(t, s)
-		}
-	})
+	fuzzAgainstContract(f, checkGroups, func(_ *testing.T, s string) bool { return groupsContract(s) },
+		"", "1", "1,3-5,63", "64", "5-3", "1,,2", "0-63", "1-2-3", "1\n", "١")
 }
 
 // hostContract: "dynamic", a dotted-quad IPv4 address, or a DNS host name
@@ -227,22 +212,9 @@ func hostContract(t *testing.T, s string) bool {
 }
 
 func FuzzCheckHost(f *testing.F) {
-	for _, s := range []string{
+	fuzzAgainstContract(f, checkHost, hostContract,
 		"dynamic", "192.168.1.10", "phone-1.example.com", "300.1.1.1", "a b", "-bad.example.com", "example.com.",
-		"1.2.3", "dynamic\n", "::1",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		reason := checkHost(s)
-		checkCommon(t, s, reason)
-		if got, want := reason == "", hostContract(t, s); got != want {
-			t.Fatalf("checkHost(%q) accepted=%v (reason %q), want accepted=%v", s, got, reason, want)
-		}
-		if reason == "" {
-			noLineBreak(t, s)
-		}
-	})
+		"1.2.3", "dynamic\n", "::1")
 }
 
 // FuzzCheckMoreOptions: more_options is several lines by design, so the
