@@ -24,8 +24,8 @@ var followedFields = []string{"name", "email"}
 // changed (a reset: timestamps are then not comparable). A change of either
 // is an in-place update; after it is applied the next plan is empty.
 func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.client == nil {
-		return // destroy, or provider not configured yet (validation)
+	if req.Plan.Raw.IsNull() {
+		return // destroy
 	}
 	var plan, config userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -49,7 +49,9 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		if config.Email.IsNull() {
 			plan.Email = types.StringValue("")
 		}
-	case plan.DirectoryUUID.IsUnknown():
+	case plan.DirectoryUUID.IsUnknown() || r.client == nil:
+		// The uuid, or the provider's configuration, is known only after
+		// apply: so are the followed values.
 		plan.DirectoryTimestamp = types.Int64Unknown()
 		plan.DirectorySeries = types.StringUnknown()
 		if config.Name.IsNull() {
