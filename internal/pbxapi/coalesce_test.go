@@ -58,7 +58,7 @@ func (d *batchingDirectory) stats() ([]int, []string) {
 	return append([]int(nil), d.batches...), append([]string(nil), d.fields...)
 }
 
-func newBatchingClient(t *testing.T, d *batchingDirectory) *pbxapi.Client {
+func newBatchingClient(t testing.TB, d *batchingDirectory) *pbxapi.Client {
 	t.Helper()
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
