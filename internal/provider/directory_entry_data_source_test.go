@@ -36,13 +36,17 @@ func withSeedEntry(c *mockpbx.Config) {
 	}}
 }
 
-func entryConfig(p *testPBX, uuid, extra string) string {
-	return p.providerConfig() + fmt.Sprintf(`
+func entryBlock(uuid, extra string) string {
+	return fmt.Sprintf(`
 data "pbx_directory_entry" "test" {
   uuid = %q
   %s
 }
 `, uuid, extra)
+}
+
+func entryConfig(p *testPBX, uuid, extra string) string {
+	return p.providerConfig() + entryBlock(uuid, extra)
 }
 
 func TestAccDirectoryEntryDataSource_found(t *testing.T) {
@@ -144,20 +148,7 @@ func TestAccDirectoryEntryDataSource_errors(t *testing.T) {
 
 func TestAccDirectoryEntryDataSource_wrongDigestPassword(t *testing.T) {
 	p := newTestPBX(t, withSeedEntry)
-	config := fmt.Sprintf(`
-provider "pbx" {
-  endpoint = %q
-  username = %q
-  password = %q
-  api_key  = %q
-  directory = {
-    password = "wrong-directory-password"
-  }
-}
-data "pbx_directory_entry" "test" {
-  uuid = %q
-}
-`, p.URL, testUsername, testPassword, testAPIKey, entryUUID)
+	config := p.providerConfig(`directory = { password = "wrong-directory-password" }`) + entryBlock(entryUUID, "")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{

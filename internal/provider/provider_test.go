@@ -77,16 +77,23 @@ func newTestPBX(t *testing.T, opts ...func(*mockpbx.Config)) *testPBX {
 	return &testPBX{URL: srv.URL, mock: m}
 }
 
-// providerConfig is the provider block pointing at this mock.
-func (p *testPBX) providerConfig() string {
+// providerBlock is a provider block for the test account at endpoint, with
+// extra arguments (one per line).
+func providerBlock(endpoint string, extra ...string) string {
 	return fmt.Sprintf(`
 provider "pbx" {
   endpoint = %q
   username = %q
   password = %q
   api_key  = %q
+  %s
 }
-`, p.URL, testUsername, testPassword, testAPIKey)
+`, endpoint, testUsername, testPassword, testAPIKey, strings.Join(extra, "\n  "))
+}
+
+// providerConfig is the provider block pointing at this mock.
+func (p *testPBX) providerConfig(extra ...string) string {
+	return providerBlock(p.URL, extra...)
 }
 
 // control calls the mock's /_mock/ control API and decodes the JSON reply

@@ -142,16 +142,7 @@ func (p *testPBX) checkRequests(t *testing.T, want map[string]int) {
 // fastRetryConfig is the provider block with one quick retry, so retries are
 // visible in the request counts and exhausted quickly.
 func (p *testPBX) fastRetryConfig() string {
-	return fmt.Sprintf(`
-provider "pbx" {
-  endpoint       = %q
-  username       = %q
-  password       = %q
-  api_key        = %q
-  max_retries    = 1
-  retry_max_wait = "50ms"
-}
-`, p.URL, testUsername, testPassword, testAPIKey)
+	return p.providerConfig("max_retries = 1", `retry_max_wait = "50ms"`)
 }
 
 func userBlock(label, number, name, secret string) string {
@@ -226,15 +217,7 @@ func newTLSTestPBX(t *testing.T) *tlsPBX {
 
 // tlsConfig is the provider block for the TLS listener plus extra arguments.
 func (p *tlsPBX) tlsConfig(extra string) string {
-	return fmt.Sprintf(`
-provider "pbx" {
-  endpoint = %q
-  username = %q
-  password = %q
-  api_key  = %q
-  %s
-}
-`, p.TLSURL, testUsername, testPassword, testAPIKey, extra) + userBlock("test", "530", "TLS User", "tls-s3cret")
+	return providerBlock(p.TLSURL, extra) + userBlock("test", "530", "TLS User", "tls-s3cret")
 }
 
 // unrelatedCAPEM is a freshly generated CA certificate that did not sign the
