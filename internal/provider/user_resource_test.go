@@ -1,9 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -131,6 +135,18 @@ func TestAccUserResource_lifecycle(t *testing.T) {
 				ImportStateId:           "number:530",
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"secret"},
+			},
+			// Plannable import (an import block): the only planned change is
+			// the secret, which the device never returns.
+			{
+				ResourceName:       userAddr,
+				ImportState:        true,
+				ImportStateKind:    resource.ImportBlockWithID,
+				ImportStateId:      "number:530",
+				ExpectNonEmptyPlan: true,
+				ImportPlanChecks: resource.ImportPlanChecks{
+					PreApply: []plancheck.PlanCheck{onlyChanges(userAddr, "secret")},
+				},
 			},
 			// Every argument changed in place; the whole user lands on the device.
 			{
@@ -429,4 +445,37 @@ func TestAccProvider_missingConfiguration(t *testing.T) {
 			},
 		},
 	})
+}
+
+// onlyChanges is a plan check: the resource's planned change touches only
+// the named attributes.
+func onlyChanges(addr string, allowed ...string) plancheck.PlanCheck {
+	return onlyChangesCheck{addr: addr, allowed: allowed}
+}
+
+type onlyChangesCheck struct {
+	addr    string
+	allowed []string
+}
+
+func (c onlyChangesCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != c.addr {
+			continue
+		}
+		before, _ := rc.Change.Before.(map[string]any)
+		after, _ := rc.Change.After.(map[string]any)
+		var changed []string
+		for k, b := range before {
+			if !reflect.DeepEqual(b, after[k]) && !slices.Contains(c.allowed, k) {
+				changed = append(changed, k)
+			}
+		}
+		if len(changed) > 0 {
+			sort.Strings(changed)
+			resp.Error = fmt.Errorf("%s: planned changes to %v, only %v expected", c.addr, changed, c.allowed)
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%s: no planned change", c.addr)
 }
