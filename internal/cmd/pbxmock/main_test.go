@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		err  string
+	}{
+		{nil, ""},
+		{[]string{"-addr", "127.0.0.1:0", "-auth-mode", "token", "-dir-auth", "none"}, ""},
+		{[]string{"-tls-cert", "c.pem"}, "go together"},
+		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-no-such-flag"}, "not defined"},
+	}
+	for _, c := range cases {
+		_, err := parseFlags(c.args)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%v: %v", c.args, err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.err)
+		}
+	}
+}
+
+func TestListenLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", "10.0.0.1:0", ":0"} {
+		if ln, err := listenLoopback(addr); err == nil {
+			_ = ln.Close()
+			t.Errorf("listened on %s, a non-loopback address", addr)
+		}
+	}
+	ln, err := listenLoopback("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ln.Close()
+}
+
+func TestSeedConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "seed.json")
+	if err := os.WriteFile(good, []byte(`{"users":[{"name":"A","number":"1","secret":"s"}],"directory":[{"name":"Lobby"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, err := parseFlags([]string{"-seed", good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Users) != 1 || len(cfg.Directory) != 1 || cfg.Accounts[0].Username != "admin" || !cfg.Control {
+		t.Fatalf("config from flags and seed: %+v", cfg)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"userz":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o.seed = bad
+	if _, err := o.config(); err == nil || !strings.Contains(err.Error(), "userz") {
+		t.Fatalf("a seed with an unknown key: %v", err)
+	}
+}
