@@ -101,10 +101,6 @@ type DirectoryConfig struct {
 type Client struct {
 	usersBase string
 	dirBase   string
-	authMode  AuthMode
-	username  string
-	password  string
-	apiKey    string
 	userAgent string
 	logger    func(ctx context.Context, msg string, fields map[string]any)
 
@@ -178,6 +174,15 @@ func New(cfg Config) (*Client, error) {
 		base = t
 	}
 
+	pbxAuth := http.Header{}
+	if mode == AuthBasic || mode == AuthBoth {
+		pbxAuth.Set("Authorization", basicAuth(cfg.Username, cfg.Password))
+	}
+	if mode == AuthToken || mode == AuthBoth {
+		pbxAuth.Set("X-APIKEY", cfg.APIKey)
+	}
+	pbxTransport := &headerTransport{host: hostOf(usersBase), header: pbxAuth, next: base}
+
 	var dirTransport http.RoundTripper
 	switch dirCfg.Auth {
 	case DirectoryAuthNone:
@@ -186,7 +191,7 @@ func New(cfg Config) (*Client, error) {
 		if dirCfg.Username == "" {
 			return nil, errors.New("directory auth basic needs a username")
 		}
-		dirTransport = &basicTransport{username: dirCfg.Username, password: dirCfg.Password, next: base}
+		dirTransport = &headerTransport{host: hostOf(dirBase), header: http.Header{"Authorization": {basicAuth(dirCfg.Username, dirCfg.Password)}}, next: base}
 	case DirectoryAuthDigest:
 		if dirCfg.Username == "" {
 			return nil, errors.New("directory auth digest needs a username")
@@ -221,10 +226,6 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		usersBase:  usersBase,
 		dirBase:    dirBase,
-		authMode:   mode,
-		username:   cfg.Username,
-		password:   cfg.Password,
-		apiKey:     cfg.APIKey,
 		userAgent:  cfg.UserAgent,
 		logger:     cfg.Logger,
 		maxRetries: maxRetries,
@@ -233,7 +234,7 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "terraform-provider-pbx"
 	}
-	c.pbx = c.newRetryClient(&http.Client{Transport: base, Timeout: timeout}, maxRetries, waitMin, waitMax)
+	c.pbx = c.newRetryClient(&http.Client{Transport: pbxTransport, Timeout: timeout}, maxRetries, waitMin, waitMax)
 	c.dir = c.newRetryClient(&http.Client{Transport: dirTransport, Timeout: timeout}, maxRetries, waitMin, waitMax)
 	return c, nil
 }
@@ -299,15 +300,34 @@ func redact(raw string) string {
 	return raw
 }
 
-type basicTransport struct {
-	username, password string
-	next               http.RoundTripper
+// headerTransport adds fixed (authentication) headers to the requests for
+// one host; a redirect elsewhere does not get the credentials.
+type headerTransport struct {
+	host   string
+	header http.Header
+	next   http.RoundTripper
 }
 
-func (t *basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != t.host {
+		return t.next.RoundTrip(req)
+	}
 	r := req.Clone(req.Context())
-	r.SetBasicAuth(t.username, t.password)
+	for k, v := range t.header {
+		r.Header[k] = v
+	}
 	return t.next.RoundTrip(r)
+}
+
+// hostOf is the host[:port] of a URL that baseURL accepted.
+func hostOf(base string) string {
+	u, _ := url.Parse(base)
+	return u.Host
+}
+
+// basicAuth is the value of an HTTP Basic Authorization header.
+func basicAuth(username, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 }
 
 func (c *Client) log(ctx context.Context, msg string, fields map[string]any) {
@@ -325,7 +345,6 @@ type call struct {
 	url        string
 	body       any // marshalled to JSON; nil for no body
 	idempotent bool
-	header     http.Header
 }
 
 type response struct {
@@ -356,9 +375,6 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	for k, v := range cl.header {
-		req.Header[k] = v
-	}
 	resp, err := cl.client.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -369,7 +385,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, &TransportError{Operation: cl.operation, Endpoint: cl.url, Err: fmt.Errorf("reading response: %w", err), Status: resp.StatusCode}
+		return nil, &TransportError{Operation: cl.operation, Endpoint: cl.url, Err: fmt.Errorf("reading response: %w", err)}
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
@@ -380,7 +396,6 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 type TransportError struct {
 	Operation string
 	Endpoint  string
-	Status    int
 	Err       error
 }
 
@@ -389,18 +404,6 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
-
-// simotelHeaders returns the auth headers for the Simotel API.
-func (c *Client) simotelHeaders() http.Header {
-	h := http.Header{}
-	if c.authMode == AuthBasic || c.authMode == AuthBoth {
-		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.username+":"+c.password)))
-	}
-	if c.authMode == AuthToken || c.authMode == AuthBoth {
-		h.Set("X-APIKEY", c.apiKey)
-	}
-	return h
-}
 
 // snippet describes a response body that could not be decoded, without
 // echoing more than a short, single-line excerpt.

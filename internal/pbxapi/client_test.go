@@ -1,6 +1,7 @@
 package pbxapi_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
@@ -373,5 +375,32 @@ func TestLoggerNeverLeaks(t *testing.T) {
 	basic := base64.StdEncoding.EncodeToString([]byte(testUser + ":" + leakPass))
 	for _, l := range lines {
 		assertNoSecrets(t, "log line", l, leakPass, leakKey, leakSecret, basic)
+	}
+}
+
+// A redirect to another host must not carry the PBX credentials.
+func TestCredentialsNotSentToRedirectTarget(t *testing.T) {
+	var leaked atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-APIKEY") != "" {
+			leaked.Store(true)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"success":1,"message":"","data":[]}`))
+	}))
+	defer other.Close()
+	pbx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer pbx.Close()
+	c, err := pbxapi.New(pbxapi.Config{Endpoint: pbx.URL, Username: "u", Password: "p", APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SearchUsers(context.Background(), pbxapi.SearchQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if leaked.Load() {
+		t.Fatal("the redirect target received the PBX credentials")
 	}
 }

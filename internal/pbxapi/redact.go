@@ -1,7 +1,6 @@
 package pbxapi
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 )
@@ -26,10 +25,10 @@ func newRedactor(cfg Config, dir DirectoryConfig) redactor {
 	var r redactor
 	r.add(cfg.Password, cfg.APIKey, dir.Password)
 	if cfg.Username != "" || cfg.Password != "" {
-		r.add(base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password)))
+		r.add(strings.TrimPrefix(basicAuth(cfg.Username, cfg.Password), "Basic "))
 	}
 	if dir.Username != "" || dir.Password != "" {
-		r.add(base64.StdEncoding.EncodeToString([]byte(dir.Username + ":" + dir.Password)))
+		r.add(strings.TrimPrefix(basicAuth(dir.Username, dir.Password), "Basic "))
 	}
 	return r
 }

@@ -199,7 +199,7 @@ type simotelEnvelope struct {
 func (c *Client) simotel(ctx context.Context, action string, body any, idempotent bool) (json.RawMessage, error) {
 	op := "users/" + action
 	endpoint := c.usersBase + "/pbx/users/" + action
-	resp, err := c.do(ctx, call{client: c.pbx, operation: op, method: http.MethodPost, url: endpoint, body: body, idempotent: idempotent, header: c.simotelHeaders()})
+	resp, err := c.do(ctx, call{client: c.pbx, operation: op, method: http.MethodPost, url: endpoint, body: body, idempotent: idempotent})
 	if err != nil {
 		return nil, err
 	}
