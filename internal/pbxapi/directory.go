@@ -129,28 +129,28 @@ func (c *Client) GetEntries(ctx context.Context, uuids, fields []string) (*GetRe
 	if err != nil {
 		return nil, err
 	}
-	endpoint := c.dirBase + "/dir/get"
+	invalid := func(format string, args ...any) *APIError {
+		return &APIError{Operation: "dir/get", Endpoint: c.dirBase + "/dir/get", StatusCode: http.StatusOK, Message: fmt.Sprintf(format, args...)}
+	}
 	var res struct {
 		Series json.RawMessage   `json:"series"`
 		Users  []json.RawMessage `json:"users"`
 	}
 	if err := json.Unmarshal(result, &res); err != nil {
-		return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK, Message: "result is not an object with series and users: " + truncate(err.Error(), 200)}
+		return nil, invalid("result is not an object with series and users: %s", truncate(err.Error(), 200))
 	}
 	series, err := scalarString(res.Series)
 	if err != nil {
-		return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK, Message: "invalid series: " + err.Error()}
+		return nil, invalid("invalid series: %v", err)
 	}
 	if len(res.Users) != len(uuids) {
-		return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK,
-			Message: fmt.Sprintf("asked for %d entries, the device answered %d", len(uuids), len(res.Users))}
+		return nil, invalid("asked for %d entries, the device answered %d", len(uuids), len(res.Users))
 	}
 	out := &GetResult{Series: series, Entries: make([]EntryResult, len(uuids))}
 	for i, raw := range res.Users {
 		er, err := decodeEntryResult(raw)
 		if err != nil {
-			return nil, &APIError{Operation: "dir/get", Endpoint: endpoint, StatusCode: http.StatusOK,
-				Message: fmt.Sprintf("entry %d (uuid %s): %v", i, uuids[i], err)}
+			return nil, invalid("entry %d (uuid %s): %v", i, uuids[i], err)
 		}
 		out.Entries[i] = er
 	}
@@ -209,14 +209,8 @@ func decodeEntry(obj map[string]json.RawMessage) (*DirectoryEntry, error) {
 		return nil, fmt.Errorf("timestamp: %w", err)
 	}
 	e.Timestamp = t
-	for key, dst := range map[string]**string{"name": &e.Name, "email": &e.Email, "treepath": &e.Treepath, "virtNumber": &e.VirtNumber, "owner": &e.Owner} {
-		if v, ok := obj[key]; ok {
-			s, err := scalarString(v)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", key, err)
-			}
-			*dst = &s
-		}
+	if err := decodeStrings(obj, "", map[string]**string{"name": &e.Name, "email": &e.Email, "treepath": &e.Treepath, "virtNumber": &e.VirtNumber, "owner": &e.Owner}); err != nil {
+		return nil, err
 	}
 	if v, ok := obj["callPos"]; ok {
 		var cps []map[string]json.RawMessage
@@ -225,14 +219,8 @@ func decodeEntry(obj map[string]json.RawMessage) (*DirectoryEntry, error) {
 		}
 		for i, cp := range cps {
 			var pos CallPosition
-			for key, dst := range map[string]**string{"peer": &pos.Peer, "profiles": &pos.Profiles, "ipEye": &pos.IPEye} {
-				if v, ok := cp[key]; ok {
-					s, err := scalarString(v)
-					if err != nil {
-						return nil, fmt.Errorf("callPos[%d].%s: %w", i, key, err)
-					}
-					*dst = &s
-				}
+			if err := decodeStrings(cp, fmt.Sprintf("callPos[%d].", i), map[string]**string{"peer": &pos.Peer, "profiles": &pos.Profiles, "ipEye": &pos.IPEye}); err != nil {
+				return nil, err
 			}
 			if v, ok := cp["grouped"]; ok {
 				b, err := flexBool(v)
@@ -245,6 +233,21 @@ func decodeEntry(obj map[string]json.RawMessage) (*DirectoryEntry, error) {
 		}
 	}
 	return e, nil
+}
+
+// decodeStrings sets each *dst whose key obj has to that value as a string;
+// absent keys stay nil. prefix names the object in errors.
+func decodeStrings(obj map[string]json.RawMessage, prefix string, dsts map[string]**string) error {
+	for key, dst := range dsts {
+		if v, ok := obj[key]; ok {
+			s, err := scalarString(v)
+			if err != nil {
+				return fmt.Errorf("%s%s: %w", prefix, key, err)
+			}
+			*dst = &s
+		}
+	}
+	return nil
 }
 
 // flexBool accepts a JSON boolean or the strings "true"/"false" (the seed

@@ -13,6 +13,10 @@ var ErrNotFound = errors.New("not found")
 // ErrInvalidUUID matches directory errors for a malformed uuid.
 var ErrInvalidUUID = errors.New("invalid uuid format")
 
+// ErrNumberExists matches the PBX's refusal of a number another extension
+// already has.
+var ErrNumberExists = errors.New("number already exists")
+
 // Directory per-entry error codes (2N api/dir/*).
 const (
 	CodeUUIDDoesNotExist   = "EDIR_UUID_DOES_NOT_EXIST"
@@ -23,6 +27,7 @@ const (
 	CodeFieldNotAvailable  = "EDIR_FIELD_NOT_AVAILABLE"
 	CodeFieldValueError    = "EDIR_FIELD_VALUE_ERROR"
 	simotelOperationFailed = "Requested operation failed"
+	simotelNumberExists    = "This number already exists"
 )
 
 // APIError is a failure reported by the device (an error envelope, an error
@@ -66,9 +71,16 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether the error means "not found".
+// Is reports whether the error means "not found" (ErrNotFound) or "number
+// already exists" (ErrNumberExists).
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && e.notFound
+	switch target {
+	case ErrNotFound:
+		return e.notFound
+	case ErrNumberExists:
+		return strings.HasPrefix(e.Operation, "users/") && e.Message == simotelNumberExists
+	}
+	return false
 }
 
 // IsAuth reports whether the device rejected the credentials or the account's

@@ -302,35 +302,36 @@ func (c *Client) FindUserByNumber(ctx context.Context, number string) (*User, er
 	if err != nil {
 		return nil, err
 	}
-	for i := range users {
-		if users[i].Number == number {
-			return &users[i], nil
-		}
+	if u := findUser(users, func(u *User) bool { return u.Number == number }); u != nil {
+		return u, nil
 	}
 	return nil, c.notFound("users/search", fmt.Sprintf("no user with number %q", number))
+}
+
+func findUser(users []User, match func(*User) bool) *User {
+	for i := range users {
+		if match(&users[i]) {
+			return &users[i]
+		}
+	}
+	return nil
 }
 
 // GetUser returns the user with this _id. The API has no get-by-id: the
 // client searches by hint (the last known number) first, then every user.
 func (c *Client) GetUser(ctx context.Context, id, numberHint string) (*User, error) {
+	byID := func(u *User) bool { return u.ID == id }
+	queries := []SearchQuery{{}}
 	if numberHint != "" {
-		users, err := c.SearchUsers(ctx, SearchQuery{Number: numberHint})
+		queries = []SearchQuery{{Number: numberHint}, {}}
+	}
+	for _, q := range queries {
+		users, err := c.SearchUsers(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		for i := range users {
-			if users[i].ID == id {
-				return &users[i], nil
-			}
-		}
-	}
-	users, err := c.SearchUsers(ctx, SearchQuery{})
-	if err != nil {
-		return nil, err
-	}
-	for i := range users {
-		if users[i].ID == id {
-			return &users[i], nil
+		if u := findUser(users, byID); u != nil {
+			return u, nil
 		}
 	}
 	return nil, c.notFound("users/search", fmt.Sprintf("no user with _id %q", id))
@@ -365,8 +366,7 @@ func (c *Client) AddUser(ctx context.Context, u User) (string, error) {
 		if ctx.Err() != nil {
 			return "", err
 		}
-		var ae *APIError
-		duplicateAfterAmbiguous := lastErr != nil && errors.As(err, &ae) && ae.Message == "This number already exists"
+		duplicateAfterAmbiguous := lastErr != nil && errors.Is(err, ErrNumberExists)
 		if !IsAmbiguous(err) && !duplicateAfterAmbiguous {
 			return "", err
 		}

@@ -400,3 +400,14 @@ func TestUserForwardPolicyEmptyArray(t *testing.T) {
 		t.Fatalf("forward_policy = %+v, want empty", u.ForwardPolicy)
 	}
 }
+
+func TestErrNumberExists(t *testing.T) {
+	dup := &pbxapi.APIError{Operation: "users/add", Message: "This number already exists"}
+	if !errors.Is(dup, pbxapi.ErrNumberExists) || errors.Is(dup, pbxapi.ErrNotFound) {
+		t.Fatal("a duplicate number does not match ErrNumberExists alone")
+	}
+	other := &pbxapi.APIError{Operation: "users/add", Message: "Requested operation failed"}
+	if errors.Is(other, pbxapi.ErrNumberExists) {
+		t.Fatal("another business error matches ErrNumberExists")
+	}
+}

@@ -440,7 +440,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	id, err := r.client.AddUser(ctx, u)
 	if err != nil {
 		detail := describe(err)
-		if isDuplicateNumber(err) {
+		if errors.Is(err, pbxapi.ErrNumberExists) {
 			detail += "\n\nAnother extension already uses this number. Choose another number, or bring the existing one under Terraform with " +
 				"`terraform import <address> number:" + u.Number + "`. If two pbx_user resources in this configuration share the number, give each its own."
 		}
@@ -505,7 +505,7 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		switch {
 		case errors.Is(err, pbxapi.ErrNotFound):
 			detail += "\n\nThe extension was deleted on the PBX after Terraform last read it. Run terraform apply again: the refresh notices it is gone and creates it."
-		case isDuplicateNumber(err):
+		case errors.Is(err, pbxapi.ErrNumberExists):
 			detail += "\n\nAnother extension already uses number " + u.Number + "."
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to update PBX user %s (number %s)", u.ID, u.Number), detail)
@@ -552,11 +552,6 @@ func (r *userResource) ImportState(ctx context.Context, req resource.ImportState
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-}
-
-func isDuplicateNumber(err error) bool {
-	var ae *pbxapi.APIError
-	return errors.As(err, &ae) && ae.Message == "This number already exists"
 }
 
 // describe turns a client error into a diagnostic detail that says what
