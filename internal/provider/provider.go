@@ -186,6 +186,19 @@ type setting struct {
 	resolve string
 }
 
+// duration parses a resolved duration setting; def when unset.
+func (s *setting) duration(def time.Duration, diags *diag.Diagnostics) time.Duration {
+	if s.resolve == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s.resolve)
+	if err != nil || d <= 0 {
+		diags.AddAttributeError(s.attr, "Invalid "+s.attr.String(),
+			fmt.Sprintf("%s (%s) must be a positive Go duration such as 30s, got %q.", s.attr, s.env, s.resolve))
+	}
+	return d
+}
+
 func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var cfg pbxProviderModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
@@ -283,24 +296,8 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 				fmt.Sprintf("auth_mode %q needs the API account token: set `api_key` or the %s environment variable.", mode, envAPIKey))
 		}
 	}
-	timeout := pbxapi.DefaultRequestTimeout
-	if v := values["timeout"].resolve; v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
-				fmt.Sprintf("request_timeout (%s) must be a positive Go duration such as 30s, got %q.", envRequestTimeout, v))
-		}
-		timeout = d
-	}
-	retryWait := pbxapi.DefaultRetryMaxWait
-	if v := values["retry_wait"].resolve; v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("retry_max_wait"), "Invalid retry_max_wait",
-				fmt.Sprintf("retry_max_wait (%s) must be a positive Go duration such as 30s, got %q.", envRetryMaxWait, v))
-		}
-		retryWait = d
-	}
+	timeout := values["timeout"].duration(pbxapi.DefaultRequestTimeout, &resp.Diagnostics)
+	retryWait := values["retry_wait"].duration(pbxapi.DefaultRetryMaxWait, &resp.Diagnostics)
 	maxRetries := int64(pbxapi.DefaultMaxRetries)
 	switch {
 	case cfg.MaxRetries.IsUnknown():

@@ -360,6 +360,10 @@ func (m *userResourceModel) toAPI(ctx context.Context) (pbxapi.User, diag.Diagno
 // record keep their previous value (false when there is none).
 func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 	var diags diag.Diagnostics
+	unexpected := func(key, value, want string) {
+		diags.AddError("Unexpected value on the PBX",
+			fmt.Sprintf("User %s (number %s) has %s = %q on the PBX, which is %s. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, key, value, want))
+	}
 	boolField := func(key, v string, prior types.Bool) types.Bool {
 		switch v {
 		case "yes":
@@ -372,8 +376,7 @@ func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 			}
 			return prior
 		}
-		diags.AddError("Unexpected value on the PBX",
-			fmt.Sprintf("User %s (number %s) has %s = %q on the PBX, which is neither yes nor no. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, key, v))
+		unexpected(key, v, "neither yes nor no")
 		return prior
 	}
 	m.ID = types.StringValue(u.ID)
@@ -395,8 +398,7 @@ func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 	m.NAT = types.StringValue(u.NAT)
 	port, err := strconv.ParseInt(u.Port, 10, 64)
 	if err != nil {
-		diags.AddError("Unexpected value on the PBX",
-			fmt.Sprintf("User %s (number %s) has port = %q on the PBX, which is not a number. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, u.Port))
+		unexpected("port", u.Port, "not a number")
 	} else {
 		m.Port = types.Int64Value(port)
 	}
@@ -410,8 +412,7 @@ func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 	} else if n, err := strconv.ParseInt(u.CallLimit, 10, 64); err == nil {
 		m.CallLimit = types.Int64Value(n)
 	} else {
-		diags.AddError("Unexpected value on the PBX",
-			fmt.Sprintf("User %s (number %s) has call_limit = %q on the PBX, which is not a number. Fix it in the PBX panel, then run terraform again.", u.ID, u.Number, u.CallLimit))
+		unexpected("call_limit", u.CallLimit, "not a number")
 	}
 	m.Trunk = boolField("trunk", u.Trunk, m.Trunk)
 	m.Transfer = boolField("transfer", u.Transfer, m.Transfer)
