@@ -409,10 +409,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // echoing more than a short, single-line excerpt.
 func snippet(resp *response) string {
 	ct := resp.header.Get("Content-Type")
-	s := strings.Join(strings.Fields(string(bytes.ToValidUTF8(resp.body, nil))), " ")
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
+	s := truncate(strings.Join(strings.Fields(string(bytes.ToValidUTF8(resp.body, nil))), " "), 120)
 	if s == "" {
 		s = "(empty body)"
 	}

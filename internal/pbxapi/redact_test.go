@@ -3,6 +3,7 @@ package pbxapi
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRedactorScrub(t *testing.T) {
@@ -33,5 +34,18 @@ func TestRedactorScrub(t *testing.T) {
 				t.Errorf("scrub(%q) = %q: want %q kept and the secret replaced by %s", c.text, got, c.keep, redactedText)
 			}
 		})
+	}
+}
+
+func TestTruncateKeepsUTF8(t *testing.T) {
+	s := strings.Repeat("é", 100) // 2 bytes each
+	for n := 1; n < 12; n++ {
+		got := truncate(s, n)
+		if !utf8.ValidString(got) || len(got) > n+len("…") {
+			t.Fatalf("truncate(_, %d) = %q: invalid UTF-8 or too long", n, got)
+		}
+	}
+	if truncate("short", 10) != "short" {
+		t.Fatal("a short string was changed")
 	}
 }

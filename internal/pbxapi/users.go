@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // User is one Simotel extension as the users API carries it. Every value is a
@@ -256,11 +257,15 @@ func successFlag(v json.RawMessage) (bool, error) {
 	return false, fmt.Errorf("unexpected value %s", truncate(string(v), 40))
 }
 
+// truncate shortens s to at most n bytes without cutting a UTF-8 sequence.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // SearchUsers runs users/search and returns the matching records (secrets

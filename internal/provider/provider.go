@@ -247,6 +247,10 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		}
 	}
 	insecure := cfg.InsecureSkipVerify.ValueBool()
+	if cfg.InsecureSkipVerify.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("insecure_skip_verify"), "Unknown provider configuration value",
+			"The provider cannot be configured while insecure_skip_verify depends on a value known only after apply.")
+	}
 	if cfg.InsecureSkipVerify.IsNull() {
 		if v := os.Getenv(envInsecureSkip); v != "" {
 			b, err := strconv.ParseBool(v)
