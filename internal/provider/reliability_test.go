@@ -965,3 +965,31 @@ func TestDescribeEchoedSecrets(t *testing.T) {
 		})
 	}
 }
+
+// TestAccProvider_requestTimeout: request_timeout bounds each attempt; a
+// users/add that times out is looked up instead of repeated blindly, and
+// the run converges once the device is fast again.
+func TestAccProvider_requestTimeout(t *testing.T) {
+	p := newTestPBX(t)
+	config := p.providerConfig(`request_timeout = "300ms"`, "max_retries = 0") + userBlock("test", "530", "Slow", "sl0w-s3cret")
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             p.checkUserCount(0),
+		Steps: []tfresource.TestStep{
+			{
+				PreConfig: func() {
+					p.mustControl(t, http.MethodPut, "faults", map[string]any{"rules": []map[string]any{{"endpoint": "users/add", "latency_ms": 3000}}}, nil)
+				},
+				Config:      config,
+				ExpectError: errorLike("Unable to create PBX user Slow (number 530)", "users/add", "Client.Timeout exceeded"),
+			},
+			{
+				PreConfig: func() {
+					p.mustControl(t, http.MethodDelete, "faults", nil, nil)
+				},
+				Config: config,
+				Check:  tfresource.ComposeAggregateTestCheckFunc(p.checkUserCount(1), p.checkStored("530", map[string]any{"name": "Slow"})),
+			},
+		},
+	})
+}

@@ -363,24 +363,13 @@ func TestAccUserResource_deviceErrors(t *testing.T) {
 		})
 	})
 	t.Run("wrong password", func(t *testing.T) {
-		p := newTestPBX(t)
-		config := fmt.Sprintf(`
-provider "pbx" {
-  endpoint = %q
-  username = %q
-  password = "wrong"
-  api_key  = %q
-}
-resource "pbx_user" "test" {
-  number = "530"
-  name   = "Nobody"
-  secret = "s"
-}
-`, p.URL, testUsername, testAPIKey)
+		p := newTestPBX(t, func(c *mockpbx.Config) {
+			c.Accounts[0].Password = "not-" + testPassword
+		})
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 			Steps: []resource.TestStep{{
-				Config:      config,
+				Config:      minimalUserConfig(p, "530", "Nobody", "s"),
 				ExpectError: errorLike("users/add", "HTTP 401", "BasicAuth or ApiKey is invalid", "credentials were rejected"),
 			}},
 		})
@@ -397,9 +386,10 @@ resource "pbx_user" "test" {
 			}},
 		})
 	})
-	t.Run("device validation", func(t *testing.T) {
-		// The provider validates more strictly than the device, so a device
-		// rejection is provoked by an out-of-band edit the update must carry.
+	t.Run("unreadable value on the device", func(t *testing.T) {
+		// A value set in the panel that no attribute can hold fails the
+		// refresh with a diagnostic naming user and field; fixing it on the
+		// device lets the next run converge.
 		p := newTestPBX(t)
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
