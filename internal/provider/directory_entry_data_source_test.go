@@ -157,3 +157,29 @@ func TestAccDirectoryEntryDataSource_wrongDigestPassword(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccProvider_tokenAndBasicAuth: an API-key-only PBX account and a
+// Basic-auth intercom with its own credentials, configured from the
+// environment.
+func TestAccProvider_tokenAndBasicAuth(t *testing.T) {
+	p := newTestPBX(t, withSeedEntry, func(c *mockpbx.Config) {
+		c.Accounts = []mockpbx.Account{{Username: "unused", Password: "unused", APIKey: testAPIKey, Mode: "token"}}
+		c.DirAuth, c.DirUsername, c.DirPassword = "basic", "intercom", "intercom-pass"
+	})
+	for env, v := range map[string]string{
+		envEndpoint: p.URL, envAPIKey: testAPIKey, envUsername: "", envPassword: "", envAuthMode: "",
+		envDirUsername: "intercom", envDirPassword: "intercom-pass", envDirAuth: "basic",
+	} {
+		t.Setenv(env, v)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: userBlock("test", "530", "Token", "t0ken-s3cret") + entryBlock(entryUUID, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("name"), knownvalue.StringExact("ABCD")),
+			},
+			Check: p.checkStored("530", map[string]any{"name": "Token"}),
+		}},
+	})
+}
