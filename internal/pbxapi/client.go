@@ -108,6 +108,8 @@ type Client struct {
 	pbx        *retryablehttp.Client
 	dir        *retryablehttp.Client
 	entries    entryCoalescer
+	dirSync    dirSync
+	users      userListing
 	redact     redactor
 }
 

@@ -281,3 +281,104 @@ func flexInt(v json.RawMessage) (int64, error) {
 	}
 	return n, nil
 }
+
+// QueryEntry is one entry of an api/dir/query reply: a live entry (Result)
+// or a deleted one (Deleted, with only UUID and Timestamp).
+type QueryEntry struct {
+	UUID      string
+	Timestamp int64
+	Deleted   bool
+	// Result is the entry as for dir/get (Entry and Raw set) when not deleted.
+	Result EntryResult
+}
+
+// QueryResult is the reply of api/dir/query.
+type QueryResult struct {
+	// Series is the device's series. When it differs from the one asked
+	// for, Entries holds every entry of the directory (a resync).
+	Series string
+	// Timestamp is the device's highest timestamp when the reply carries it
+	// (0 otherwise: clients must not rely on it).
+	Timestamp int64
+	// Entries changed after the iterator, in the device's order.
+	Entries []QueryEntry
+}
+
+// QueryEntries runs api/dir/query: every entry whose timestamp is greater
+// than since in series (deleted ones included). series "" asks for the
+// device's current series. fields selects as for GetEntries.
+func (c *Client) QueryEntries(ctx context.Context, series string, since int64, fields []string) (*QueryResult, error) {
+	body := map[string]any{"iterator": map[string]int64{"timestamp": since}}
+	if series != "" {
+		body["series"] = series
+	}
+	if fields != nil {
+		body["fields"] = fields
+	}
+	result, err := c.directory(ctx, "query", http.MethodPost, body, true)
+	if err != nil {
+		return nil, err
+	}
+	invalid := func(format string, args ...any) *APIError {
+		return &APIError{Operation: "dir/query", Endpoint: c.dirBase + "/dir/query", StatusCode: http.StatusOK, Message: fmt.Sprintf(format, args...)}
+	}
+	var res struct {
+		Series    json.RawMessage   `json:"series"`
+		Timestamp json.RawMessage   `json:"timestamp"`
+		Users     []json.RawMessage `json:"users"`
+	}
+	if err := json.Unmarshal(result, &res); err != nil {
+		return nil, invalid("result is not an object with series and users: %s", truncate(err.Error(), 200))
+	}
+	out := &QueryResult{}
+	if out.Series, err = scalarString(res.Series); err != nil || out.Series == "" {
+		return nil, invalid("missing or invalid series")
+	}
+	if len(res.Timestamp) > 0 && string(res.Timestamp) != "null" {
+		if out.Timestamp, err = flexInt(res.Timestamp); err != nil {
+			return nil, invalid("timestamp: %v", err)
+		}
+	}
+	for i, raw := range res.Users {
+		qe, err := decodeQueryEntry(raw)
+		if err != nil {
+			return nil, invalid("entry %d: %v", i, err)
+		}
+		out.Entries = append(out.Entries, qe)
+	}
+	return out, nil
+}
+
+func decodeQueryEntry(raw json.RawMessage) (QueryEntry, error) {
+	var head struct {
+		UUID      json.RawMessage `json:"uuid"`
+		Deleted   json.RawMessage `json:"deleted"`
+		Timestamp json.RawMessage `json:"timestamp"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return QueryEntry{}, errors.New("not a JSON object")
+	}
+	uuid, err := scalarString(head.UUID)
+	if err != nil || uuid == "" {
+		return QueryEntry{}, errors.New("missing or invalid uuid")
+	}
+	qe := QueryEntry{UUID: uuid}
+	if len(head.Deleted) > 0 {
+		if qe.Deleted, err = flexBool(head.Deleted); err != nil {
+			return qe, fmt.Errorf("uuid %s: deleted: %w", uuid, err)
+		}
+	}
+	if len(head.Timestamp) == 0 {
+		return qe, fmt.Errorf("uuid %s: no timestamp", uuid)
+	}
+	if qe.Timestamp, err = flexInt(head.Timestamp); err != nil {
+		return qe, fmt.Errorf("uuid %s: timestamp: %w", uuid, err)
+	}
+	if qe.Deleted {
+		return qe, nil
+	}
+	if qe.Result, err = decodeEntryResult(raw); err != nil {
+		return qe, fmt.Errorf("uuid %s: %w", uuid, err)
+	}
+	return qe, nil
+}

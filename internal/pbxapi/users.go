@@ -322,26 +322,6 @@ func findUser(users []User, match func(*User) bool) *User {
 	return nil
 }
 
-// GetUser returns the user with this _id. The API has no get-by-id: the
-// client searches by hint (the last known number) first, then every user.
-func (c *Client) GetUser(ctx context.Context, id, numberHint string) (*User, error) {
-	byID := func(u *User) bool { return u.ID == id }
-	queries := []SearchQuery{{}}
-	if numberHint != "" {
-		queries = []SearchQuery{{Number: numberHint}, {}}
-	}
-	for _, q := range queries {
-		users, err := c.SearchUsers(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		if u := findUser(users, byID); u != nil {
-			return u, nil
-		}
-	}
-	return nil, c.notFound("users/search", fmt.Sprintf("no user with _id %q", id))
-}
-
 func (c *Client) notFound(op, msg string) *APIError {
 	return &APIError{Operation: op, Endpoint: c.usersBase + "/pbx/" + op, Message: msg, notFound: true}
 }
@@ -355,6 +335,7 @@ func (c *Client) notFound(op, msg string) *APIError {
 // user means the add did not happen and it is tried again.
 func (c *Client) AddUser(ctx context.Context, u User) (string, error) {
 	u.ID = ""
+	defer c.invalidateUsers()
 	var lastErr error
 	for attempt := 0; attempt <= c.maxRetries; attempt++ {
 		data, err := c.simotel(ctx, "add", u, false)
@@ -448,6 +429,7 @@ func (c *Client) UpdateUser(ctx context.Context, u User) error {
 	if u.ID == "" {
 		return errors.New("users/update: the user has no _id")
 	}
+	defer c.invalidateUsers()
 	_, err := c.simotel(ctx, "update", u, true)
 	return c.resolveFailed(ctx, err, u.ID)
 }
@@ -455,6 +437,7 @@ func (c *Client) UpdateUser(ctx context.Context, u User) error {
 // RemoveUser deletes the user id. An unknown _id returns an error matching
 // ErrNotFound.
 func (c *Client) RemoveUser(ctx context.Context, id string) error {
+	defer c.invalidateUsers()
 	_, err := c.simotel(ctx, "remove", map[string]string{"_id": id}, true)
 	return c.resolveFailed(ctx, err, id)
 }
@@ -466,7 +449,10 @@ func (c *Client) resolveFailed(ctx context.Context, err error, id string) error 
 	if !errors.As(err, &ae) || ae.Message != simotelOperationFailed {
 		return err
 	}
-	if _, gerr := c.GetUser(ctx, id, ""); errors.Is(gerr, ErrNotFound) {
+	// A fresh listing, not the run's shared one: the question is whether the
+	// _id exists now.
+	users, serr := c.SearchUsers(ctx, SearchQuery{})
+	if serr == nil && findUser(users, func(u *User) bool { return u.ID == id }) == nil {
 		ae.notFound = true
 	}
 	return ae

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
@@ -143,51 +144,83 @@ func TestFindUserByNumber(t *testing.T) {
 	}
 }
 
-func TestGetUser(t *testing.T) {
+// TestGetUserSharedListing pins the run's single users/search listing: every
+// GetUser of a client is answered from one request, concurrent callers share
+// it, the client's own writes drop it, and a failed listing is not kept.
+func TestGetUserSharedListing(t *testing.T) {
 	a, b := sampleUser("A", "101", "s"), sampleUser("B", "102", "s")
 	a.ID, b.ID = "64b558207af75f2cf3788801", "64b558207af75f2cf3788802"
+	unknown := "64b558207af75f2cf3788899"
 	tests := []struct {
 		name       string
-		id, hint   string
-		wantName   string // "" = not found
-		wantSearch []string
+		run        func(t *testing.T, c *pbxapi.Client)
+		wantSearch int64
 	}{
-		{"hint hits", a.ID, "101", "A", []string{"101"}},
-		{"stale hint falls back to a full scan", b.ID, "101", "B", []string{"101", ""}},
-		{"hint matches nothing", b.ID, "999", "B", []string{"999", ""}},
-		{"no hint", b.ID, "", "B", []string{""}},
-		{"unknown id", "64b558207af75f2cf3788899", "101", "", []string{"101", ""}},
-		{"unknown id, no hint", "64b558207af75f2cf3788899", "", "", []string{""}},
+		{"50 concurrent reads, one listing", func(t *testing.T, c *pbxapi.Client) {
+			var wg sync.WaitGroup
+			for i := range 50 {
+				wg.Go(func() {
+					id, want := a.ID, "A"
+					if i%2 == 1 {
+						id, want = b.ID, "B"
+					}
+					if u, err := c.GetUser(testCtx(t), id); err != nil || u.Name != want {
+						t.Errorf("GetUser(%s) = %+v, %v", id, u, err)
+					}
+				})
+			}
+			wg.Wait()
+		}, 1},
+		{"unknown id is not found from the same listing", func(t *testing.T, c *pbxapi.Client) {
+			if _, err := c.GetUser(testCtx(t), a.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.GetUser(testCtx(t), unknown); !errors.Is(err, pbxapi.ErrNotFound) {
+				t.Fatalf("error %v, want ErrNotFound", err)
+			}
+		}, 1},
+		{"a write drops the listing", func(t *testing.T, c *pbxapi.Client) {
+			if _, err := c.GetUser(testCtx(t), a.ID); err != nil {
+				t.Fatal(err)
+			}
+			moved := a
+			moved.Name = "Moved"
+			if err := c.UpdateUser(testCtx(t), moved); err != nil {
+				t.Fatal(err)
+			}
+			if u, err := c.GetUser(testCtx(t), a.ID); err != nil || u.Name != "Moved" {
+				t.Fatalf("after update: %+v %v", u, err)
+			}
+		}, 2},
+		{"a returned user is a copy", func(t *testing.T, c *pbxapi.Client) {
+			u, err := c.GetUser(testCtx(t), a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.Name = "scribbled"
+			if again, _ := c.GetUser(testCtx(t), a.ID); again.Name != "A" {
+				t.Fatalf("the listing was changed through a returned user: %q", again.Name)
+			}
+		}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := newFakePBX(t, withUsers(a, b))
-			u, err := newClient(t, fastConfig(fake.srv.URL)).GetUser(testCtx(t), tt.id, tt.hint)
-			if tt.wantName == "" {
-				if !errors.Is(err, pbxapi.ErrNotFound) {
-					t.Fatalf("error %v, want ErrNotFound", err)
-				}
-			} else if err != nil || u.Name != tt.wantName || u.ID != tt.id {
-				t.Fatalf("GetUser = %+v, %v", u, err)
-			}
-			fake.mu.Lock()
-			bodies := slices.Clone(fake.bodies["search"])
-			fake.mu.Unlock()
-			var numbers []string
-			for _, body := range bodies {
-				numbers = append(numbers, searchedNumber(t, body))
-			}
-			if !slices.Equal(numbers, tt.wantSearch) {
-				t.Errorf("searched numbers %q, want %q", numbers, tt.wantSearch)
+			tt.run(t, newClient(t, fastConfig(fake.srv.URL)))
+			if got := fake.count("search"); got != tt.wantSearch {
+				t.Errorf("%d users/search requests, want %d", got, tt.wantSearch)
 			}
 		})
 	}
-	bad := fixedServer(t, 400, "application/json", `{"success":0,"message":"Unable to parse content"}`)
-	for _, hint := range []string{"", "101"} {
-		if _, err := newClient(t, fastConfig(bad.URL)).GetUser(testCtx(t), a.ID, hint); err == nil || errors.Is(err, pbxapi.ErrNotFound) {
-			t.Errorf("hint %q: search failure gave %v", hint, err)
+	t.Run("a failed listing is not kept", func(t *testing.T) {
+		bad := fixedServer(t, 400, "application/json", `{"success":0,"message":"Unable to parse content"}`)
+		c := newClient(t, fastConfig(bad.URL))
+		for range 2 {
+			if _, err := c.GetUser(testCtx(t), a.ID); err == nil || errors.Is(err, pbxapi.ErrNotFound) {
+				t.Errorf("search failure gave %v", err)
+			}
 		}
-	}
+	})
 }
 
 func TestAddUser(t *testing.T) {
@@ -382,7 +415,7 @@ func TestUpdateRemoveNotFound(t *testing.T) {
 		if fp, ok := sent["forward_policy"].(map[string]any); !ok || len(fp) != 4 || fp["No Answer"] != "" {
 			t.Errorf("an empty forward_policy must still send its four keys: %v", fp)
 		}
-		got, err := c.GetUser(testCtx(t), existing.ID, "202")
+		got, err := c.GetUser(testCtx(t), existing.ID)
 		if err != nil || got.Name != "Moved" {
 			t.Errorf("after update: %+v %v", got, err)
 		}

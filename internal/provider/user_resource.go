@@ -458,7 +458,7 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	u, err := r.client.GetUser(ctx, state.ID.ValueString(), state.Number.ValueString())
+	u, err := r.client.GetUser(ctx, state.ID.ValueString())
 	if errors.Is(err, pbxapi.ErrNotFound) {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("PBX user %s is gone", state.ID.ValueString()),
 			fmt.Sprintf("The extension with _id %s (number %s) no longer exists on the PBX; it was deleted outside Terraform. "+

@@ -1,0 +1,173 @@
+package pbxapi
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+)
+
+// EntryChange is what RefreshEntry learned about one directory entry.
+type EntryChange struct {
+	// Series is the directory's current series.
+	Series string
+	// Watermark is the directory timestamp up to which this answer is
+	// complete: no change of the entry after it has happened yet. Record it
+	// with Series and pass both back as series and since next time. It is 0
+	// when Deleted: there is nothing to follow, so record no series, and a
+	// later call reads the entry with dir/get.
+	Watermark int64
+	// Changed reports that the entry changed after since in series, that the
+	// series differs (the directory was reset), or that nothing was recorded.
+	Changed bool
+	// Deleted (with Changed) reports that the entry does not exist now.
+	Deleted bool
+	// Entry (with Changed and not Deleted) is the entry now, every field.
+	Entry *EntryResult
+}
+
+// dirSync shares one api/dir/query among all RefreshEntry calls of a run:
+// the reply to "what changed after T in series S" answers every caller that
+// recorded S and a point at or after T. It lives as long as the Client (one
+// Terraform run) and is dropped by the client's own directory writes.
+type dirSync struct {
+	mu     sync.Mutex
+	gen    uint64     // bumped by invalidate: a query that started before is not kept
+	flight *dirFlight // the query under way, if any
+	view   *dirView   // the newest reply
+}
+
+type dirFlight struct {
+	done chan struct{}
+	err  error
+}
+
+// dirView is one dir/query reply.
+type dirView struct {
+	series string
+	// complete: the reply lists the whole directory (a resync after a series
+	// change), so it answers any recorded point.
+	complete bool
+	from     int64 // the iterator: the reply lists every change after it
+	high     int64 // the highest timestamp the reply shows
+	entries  map[string]QueryEntry
+}
+
+func (v *dirView) covers(series string, since int64) bool {
+	return v.complete || (v.series == series && v.from <= since)
+}
+
+func (v *dirView) answer(uuid, series string, since int64) *EntryChange {
+	e, listed := v.entries[strings.ToUpper(uuid)]
+	ch := &EntryChange{Series: v.series, Watermark: v.high}
+	switch {
+	case v.series != series:
+		ch.Changed = true
+	case listed && e.Timestamp > since:
+		ch.Changed = true
+	default:
+		return ch
+	}
+	if !listed || e.Deleted {
+		ch.Deleted, ch.Watermark = true, 0
+		return ch
+	}
+	r := e.Result
+	ch.Entry = &r
+	return ch
+}
+
+func newDirView(series string, since int64, res *QueryResult) *dirView {
+	v := &dirView{series: res.Series, from: since, entries: make(map[string]QueryEntry, len(res.Entries))}
+	if res.Series != series {
+		// A resync: the recorded point belongs to another series and says
+		// nothing about this one.
+		v.complete, v.from = true, 0
+	}
+	v.high = max(v.from, res.Timestamp)
+	for _, e := range res.Entries {
+		v.entries[strings.ToUpper(e.UUID)] = e
+		v.high = max(v.high, e.Timestamp)
+	}
+	return v
+}
+
+// RefreshEntry reports whether the entry uuid changed since the recorded
+// (series, since). With series "" nothing is recorded and the entry is read
+// with a (coalesced) dir/get. Otherwise every call of the run is answered from
+// one dir/query from the lowest recorded point (single-flight): a refresh in
+// which nothing changed transfers an empty list. A series that differs from
+// the device's gets every entry back (a resync).
+func (c *Client) RefreshEntry(ctx context.Context, uuid, series string, since int64) (*EntryChange, error) {
+	if series == "" {
+		return c.readEntry(ctx, uuid)
+	}
+	s := &c.dirSync
+	s.mu.Lock()
+	for {
+		if v := s.view; v != nil && v.covers(series, since) {
+			s.mu.Unlock()
+			return v.answer(uuid, series, since), nil
+		}
+		if f := s.flight; f != nil {
+			s.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if f.err != nil {
+				return nil, f.err
+			}
+			s.mu.Lock()
+			continue
+		}
+		break
+	}
+	f := &dirFlight{done: make(chan struct{})}
+	s.flight = f
+	gen := s.gen
+	s.mu.Unlock()
+
+	// The query outlives a cancelled caller (others wait for it) but keeps
+	// the context's values (loggers).
+	res, err := c.QueryEntries(context.WithoutCancel(ctx), series, since, []string{})
+	var v *dirView
+	if err == nil {
+		v = newDirView(series, since, res)
+	}
+	s.mu.Lock()
+	f.err = err
+	s.flight = nil
+	if v != nil && s.gen == gen {
+		s.view = v
+	}
+	close(f.done)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return v.answer(uuid, series, since), nil
+}
+
+// readEntry reads an entry nothing was recorded for.
+func (c *Client) readEntry(ctx context.Context, uuid string) (*EntryChange, error) {
+	r, series, err := c.GetEntry(ctx, uuid, []string{})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return &EntryChange{Series: series, Changed: true, Deleted: true}, nil
+	case err != nil:
+		return nil, err
+	}
+	return &EntryChange{Series: series, Watermark: r.Entry.Timestamp, Changed: true, Entry: r}, nil
+}
+
+// invalidateDirectory forgets what dir/query answered: the client's own
+// directory writes call it, so a later RefreshEntry asks the device again.
+func (c *Client) invalidateDirectory() {
+	s := &c.dirSync
+	s.mu.Lock()
+	s.gen++
+	s.view = nil
+	s.mu.Unlock()
+}

@@ -1,0 +1,92 @@
+package pbxapi
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// userListing is the one users/search listing (no conditions: every user)
+// that serves every GetUser of a Terraform run. The first GetUser fetches it;
+// calls that arrive meanwhile wait for the same request (single-flight). The
+// client's own writes (add, update, remove) drop it, and it is never shared
+// between clients, so it never outlives a run.
+type userListing struct {
+	mu     sync.Mutex
+	gen    uint64 // bumped by invalidate: a listing that started before is not kept
+	flight *userFlight
+	byID   map[string]*User // nil until fetched
+}
+
+type userFlight struct {
+	done chan struct{}
+	err  error
+}
+
+// GetUser returns the user with this _id, or an error matching ErrNotFound.
+// The API has no get-by-id: every call of a run is answered from one shared
+// users/search listing of all users (see userListing).
+func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
+	l := &c.users
+	l.mu.Lock()
+	for l.byID == nil {
+		if f := l.flight; f != nil {
+			l.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if f.err != nil {
+				return nil, f.err
+			}
+			l.mu.Lock()
+			continue
+		}
+		f := &userFlight{done: make(chan struct{})}
+		l.flight = f
+		gen := l.gen
+		l.mu.Unlock()
+		// The listing outlives a cancelled caller (others wait for it) but
+		// keeps the context's values (loggers).
+		users, err := c.SearchUsers(context.WithoutCancel(ctx), SearchQuery{})
+		byID := make(map[string]*User, len(users))
+		for i := range users {
+			byID[users[i].ID] = &users[i]
+		}
+		l.mu.Lock()
+		f.err = err
+		l.flight = nil
+		close(f.done)
+		if err != nil {
+			l.mu.Unlock()
+			return nil, err
+		}
+		if l.gen != gen {
+			// A write landed meanwhile: answer this caller, keep nothing.
+			l.mu.Unlock()
+			return found(byID, id, c)
+		}
+		l.byID = byID
+	}
+	byID := l.byID
+	l.mu.Unlock()
+	return found(byID, id, c)
+}
+
+func found(byID map[string]*User, id string, c *Client) (*User, error) {
+	if u, ok := byID[id]; ok {
+		cp := *u
+		return &cp, nil
+	}
+	return nil, c.notFound("users/search", fmt.Sprintf("no user with _id %q", id))
+}
+
+// invalidateUsers drops the listing after a write by this client.
+func (c *Client) invalidateUsers() {
+	l := &c.users
+	l.mu.Lock()
+	l.gen++
+	l.byID = nil
+	l.mu.Unlock()
+}
