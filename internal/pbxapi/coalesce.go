@@ -86,14 +86,15 @@ func (c *Client) runEntryBatches(ctx context.Context, key string, fields []strin
 		for i, w := range batch {
 			uuids[i] = w.uuid
 		}
-		res, err := c.GetEntries(ctx, uuids, fields)
-		for i, w := range batch {
-			switch {
-			case err != nil:
+		// Duplicates are asked for once; replies are matched by uuid.
+		set, err := c.ReadEntries(ctx, uuids, fields)
+		for _, w := range batch {
+			if err != nil {
 				w.reply <- entryReply{err: err}
-			default:
-				w.reply <- entryReply{result: res.Entries[i], series: res.Series}
+				continue
 			}
+			r, _ := set.Lookup(w.uuid)
+			w.reply <- entryReply{result: r, series: set.Series}
 		}
 	}
 }

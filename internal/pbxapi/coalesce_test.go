@@ -160,3 +160,72 @@ func TestGetEntryCallerCancellation(t *testing.T) {
 		t.Fatalf("the other caller of the batch failed: %v", err)
 	}
 }
+
+// shuffledDirectory answers api/dir/get with the entries in reverse order
+// and the uuids in lower case, and records how many uuids each request
+// carried.
+type shuffledDirectory struct {
+	mu      sync.Mutex
+	batches []int
+}
+
+func (d *shuffledDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Users []map[string]string `json:"users"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	d.batches = append(d.batches, len(req.Users))
+	d.mu.Unlock()
+	users := make([]map[string]any, 0, len(req.Users))
+	for i := len(req.Users) - 1; i >= 0; i-- {
+		id := strings.ToLower(req.Users[i]["uuid"])
+		users = append(users, map[string]any{"uuid": id, "name": "entry " + id, "timestamp": i + 1})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "result": map[string]any{"series": "77", "users": users}})
+}
+
+// ReadEntries sends each distinct uuid once, at most MaxGetUUIDs a request,
+// and matches replies by the uuid the device echoes, not by position.
+func TestReadEntriesMatchesByUUID(t *testing.T) {
+	tests := []struct {
+		name        string
+		uuids       []string
+		wantBatches []int
+	}{
+		{"duplicates asked once", []string{"0000000A-0000-4000-8000-000000000001", "0000000a-0000-4000-8000-000000000001", "0000000B-0000-4000-8000-000000000002"}, []int{2}},
+		{"more than one request", manyUUIDs(pbxapi.MaxGetUUIDs + 5), []int{pbxapi.MaxGetUUIDs, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := &shuffledDirectory{}
+			srv := httptest.NewServer(dir)
+			t.Cleanup(srv.Close)
+			set, err := newClient(t, fastConfig(srv.URL)).ReadEntries(testCtx(t), tt.uuids, []string{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range tt.uuids {
+				r, ok := set.Lookup(u)
+				if !ok || r.Entry == nil || *r.Entry.Name != "entry "+strings.ToLower(u) {
+					t.Fatalf("uuid %s: got %+v (found %t)", u, r, ok)
+				}
+			}
+			if fmt.Sprint(dir.batches) != fmt.Sprint(tt.wantBatches) {
+				t.Errorf("requests carried %v uuids, want %v", dir.batches, tt.wantBatches)
+			}
+		})
+	}
+}
+
+func manyUUIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%08X-0000-4000-8000-000000000000", i+1)
+	}
+	return out
+}

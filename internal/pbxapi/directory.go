@@ -382,3 +382,55 @@ func decodeQueryEntry(raw json.RawMessage) (QueryEntry, error) {
 	}
 	return qe, nil
 }
+
+// EntrySet is the answer of ReadEntries: one result per distinct requested
+// uuid, keyed by its upper-case form (the device matches uuids
+// case-insensitively).
+type EntrySet struct {
+	Series  string
+	Results map[string]EntryResult
+}
+
+// Lookup returns the result for uuid, in any letter case.
+func (s *EntrySet) Lookup(uuid string) (EntryResult, bool) {
+	r, ok := s.Results[strings.ToUpper(uuid)]
+	return r, ok
+}
+
+// ReadEntries reads any number of entries with api/dir/get: uuids are
+// deduplicated (case-insensitively), sent in requests of at most
+// MaxGetUUIDs, and each reply is matched to its uuid by the uuid the device
+// echoes, never by position. Per-entry failures are in the results' Err.
+func (c *Client) ReadEntries(ctx context.Context, uuids, fields []string) (*EntrySet, error) {
+	var distinct []string
+	seen := make(map[string]bool, len(uuids))
+	for _, u := range uuids {
+		if key := strings.ToUpper(u); !seen[key] {
+			seen[key] = true
+			distinct = append(distinct, u)
+		}
+	}
+	set := &EntrySet{Results: make(map[string]EntryResult, len(distinct))}
+	for start := 0; start < len(distinct); start += MaxGetUUIDs {
+		chunk := distinct[start:min(start+MaxGetUUIDs, len(distinct))]
+		res, err := c.GetEntries(ctx, chunk, fields)
+		if err != nil {
+			return nil, err
+		}
+		if set.Series != "" && res.Series != set.Series {
+			return nil, &APIError{Operation: "dir/get", Endpoint: c.dirBase + "/dir/get", StatusCode: http.StatusOK,
+				Message: fmt.Sprintf("the directory was reset while it was being read (series %s, then %s); run terraform again", set.Series, res.Series)}
+		}
+		set.Series = res.Series
+		for _, r := range res.Entries {
+			set.Results[strings.ToUpper(r.UUID)] = r
+		}
+		for _, u := range chunk {
+			if _, ok := set.Lookup(u); !ok {
+				return nil, &APIError{Operation: "dir/get", Endpoint: c.dirBase + "/dir/get", StatusCode: http.StatusOK,
+					Message: fmt.Sprintf("the reply has no entry for the requested uuid %s", u)}
+			}
+		}
+	}
+	return set, nil
+}

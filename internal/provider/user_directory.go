@@ -2,27 +2,113 @@ package provider
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
 
-// followedFields are the directory fields a linked user follows.
-var followedFields = []string{"name", "email"}
-
-// ModifyPlan resolves the values that follow the linked directory entry.
+// A user linked to a directory entry (directory_uuid) follows the entry's
+// name and email unless they are set in the configuration.
 //
-// Every plan of a linked user reads the entry. name and email not set in the
-// configuration take the entry's values; directory_timestamp and
-// directory_series keep the recorded values while the entry is unchanged,
-// and take the entry's when its timestamp moved or the directory's series
-// changed (a reset: timestamps are then not comparable). A change of either
-// is an in-place update; after it is applied the next plan is empty.
+// Refresh reads, plan computes: Read asks the directory whether the entry
+// changed since the point recorded at the last read (one dir/query shared
+// by every user of the run, see pbxapi.RefreshEntry) and records what it
+// learned: directory_timestamp and directory_series in the state, and the
+// entry's name and email with the query watermark in private state.
+// ModifyPlan fills the plan from them without any network call, so a saved
+// plan applies exactly what was reviewed, and -refresh=false plans agree
+// with the last refresh. A link that is new in this plan (or an unknown
+// uuid) is resolved at apply time: the plan shows the followed values as
+// known after apply.
+
+// privateDirectoryKey is the private-state key of followedEntry.
+const privateDirectoryKey = "directory"
+
+// followedEntry is what the last refresh learned about the linked entry.
+type followedEntry struct {
+	UUID      string  `json:"uuid"`
+	Watermark int64   `json:"watermark,omitempty"`
+	Name      *string `json:"name,omitempty"`
+	Email     *string `json:"email,omitempty"`
+	// Missing: the entry does not exist in the directory.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// privateGetter and privateSetter are the private-state methods of the
+// requests and responses that carry it.
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// loadFollowed returns the recorded entry for uuid, or nil when none is
+// recorded for it.
+func loadFollowed(ctx context.Context, p privateGetter, uuid string) (*followedEntry, diag.Diagnostics) {
+	if p == nil || uuid == "" {
+		return nil, nil
+	}
+	raw, diags := p.GetKey(ctx, privateDirectoryKey)
+	if diags.HasError() || len(raw) == 0 {
+		return nil, diags
+	}
+	var f followedEntry
+	if err := json.Unmarshal(raw, &f); err != nil || f.UUID != uuid {
+		// Unreadable or for another entry: read the entry afresh.
+		return nil, diags
+	}
+	return &f, diags
+}
+
+func storeFollowed(ctx context.Context, p privateSetter, f *followedEntry) diag.Diagnostics {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Unable to record the directory entry", "Encoding private state failed: "+err.Error()+". This is always a bug in the provider.")
+		return diags
+	}
+	return p.SetKey(ctx, privateDirectoryKey, raw)
+}
+
+// refreshDirectory brings the linked entry of state up to date (Read). It
+// changes directory_timestamp and directory_series in state and returns what
+// to keep in private state.
+func (r *userResource) refreshDirectory(ctx context.Context, state *userResourceModel, prior *followedEntry) (*followedEntry, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	uuid := state.DirectoryUUID.ValueString()
+	series, since := "", int64(0)
+	if prior != nil && !prior.Missing {
+		series, since = state.DirectorySeries.ValueString(), prior.Watermark
+	}
+	ch, err := r.client.RefreshEntry(ctx, uuid, series, since)
+	if err != nil {
+		diags.AddError(fmt.Sprintf("Unable to read directory entry %s of PBX user %s", uuid, userLabel(state, state)),
+			fmt.Sprintf("PBX user %s follows directory entry %s. %s", userLabel(state, state), uuid, describe(err)))
+		return prior, diags
+	}
+	switch {
+	case !ch.Changed:
+		f := *prior
+		f.Watermark = ch.Watermark
+		return &f, diags
+	case ch.Deleted:
+		return &followedEntry{UUID: uuid, Missing: true}, diags
+	}
+	e := ch.Entry.Entry
+	state.DirectoryTimestamp = types.Int64Value(e.Timestamp)
+	state.DirectorySeries = types.StringValue(ch.Series)
+	return &followedEntry{UUID: uuid, Watermark: ch.Watermark, Name: e.Name, Email: e.Email}, diags
+}
+
+// ModifyPlan fills the values that follow the linked directory entry from
+// the refreshed state; it makes no network call.
 func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
@@ -42,6 +128,12 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		}
 	}
 
+	var followed *followedEntry
+	if state != nil && !plan.DirectoryUUID.IsUnknown() && state.DirectoryUUID.Equal(plan.DirectoryUUID) {
+		f, diags := loadFollowed(ctx, req.Private, plan.DirectoryUUID.ValueString())
+		resp.Diagnostics.Append(diags...)
+		followed = f
+	}
 	switch {
 	case plan.DirectoryUUID.IsNull():
 		plan.DirectoryTimestamp = types.Int64Null()
@@ -49,9 +141,9 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		if config.Email.IsNull() {
 			plan.Email = types.StringValue("")
 		}
-	case plan.DirectoryUUID.IsUnknown() || r.client == nil:
-		// The uuid, or the provider's configuration, is known only after
-		// apply: so are the followed values.
+	case followed == nil:
+		// A new link, or an uuid known only after apply: so are the
+		// followed values. Create or Update reads the entry.
 		plan.DirectoryTimestamp = types.Int64Unknown()
 		plan.DirectorySeries = types.StringUnknown()
 		if config.Name.IsNull() {
@@ -61,72 +153,108 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			plan.Email = types.StringUnknown()
 		}
 	default:
-		if !r.followEntry(ctx, &plan, &config, state, resp) {
-			return
-		}
+		resp.Diagnostics.Append(applyFollowed(ctx, &plan, &config, state, followed)...)
+		plan.DirectoryTimestamp = state.DirectoryTimestamp
+		plan.DirectorySeries = state.DirectorySeries
+	}
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// followEntry reads the linked entry and fills the plan from it. It reports
-// false after adding an error.
-func (r *userResource) followEntry(ctx context.Context, plan, config, state *userResourceModel, resp *resource.ModifyPlanResponse) bool {
-	uuid := plan.DirectoryUUID.ValueString()
-	who := userLabel(plan, state)
-	entry, series, err := r.client.GetEntry(ctx, uuid, followedFields)
-	if err != nil {
-		summary := fmt.Sprintf("Directory entry of PBX user %s is unavailable", who)
-		switch {
-		case errors.Is(err, pbxapi.ErrNotFound):
-			resp.Diagnostics.AddAttributeError(path.Root("directory_uuid"), summary,
-				fmt.Sprintf("PBX user %s is linked to directory entry %s, which does not exist in the directory (series %s): "+
-					"the device answered EDIR_UUID_DOES_NOT_EXIST, so it was deleted or never created. "+
-					"Link the user to an existing entry, restore the entry on the intercom, or remove directory_uuid and set name (and email) in the configuration.",
-					who, uuid, series))
-		default:
-			resp.Diagnostics.AddAttributeError(path.Root("directory_uuid"), summary,
-				fmt.Sprintf("Reading directory entry %s for PBX user %s failed. %s", uuid, who, describe(err)))
-		}
-		return false
+// applyFollowed sets name and email not set in config from the entry, after
+// checking them with exactly the rules configured values get.
+func applyFollowed(ctx context.Context, plan, config, state *userResourceModel, f *followedEntry) diag.Diagnostics {
+	var diags diag.Diagnostics
+	who, uuid := userLabel(plan, state), plan.DirectoryUUID.ValueString()
+	if f.Missing {
+		diags.AddAttributeError(path.Root("directory_uuid"), fmt.Sprintf("Directory entry of PBX user %s is unavailable", who),
+			fmt.Sprintf("PBX user %s is linked to directory entry %s, which does not exist in the directory: "+
+				"the device answered EDIR_UUID_DOES_NOT_EXIST at the last refresh, so it was deleted or never created. "+
+				"Link the user to an existing entry, restore the entry on the intercom, or remove directory_uuid and set name (and email) in the configuration.",
+				who, uuid))
+		return diags
 	}
-	e := entry.Entry
-	if config.Name.IsNull() {
-		if e.Name == nil || *e.Name == "" {
-			resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("Directory entry %s has no name", uuid),
+	follow := []struct {
+		field      string
+		configured types.String
+		value      *string
+		planned    *types.String
+		validators []validator.String
+	}{
+		{"name", config.Name, f.Name, &plan.Name, nameValidators},
+		{"email", config.Email, f.Email, &plan.Email, emailValidators},
+	}
+	for _, fl := range follow {
+		if !fl.configured.IsNull() {
+			continue
+		}
+		v := ""
+		if fl.value != nil {
+			v = *fl.value
+		}
+		if fl.field == "name" && v == "" {
+			diags.AddAttributeError(path.Root("name"), fmt.Sprintf("Directory entry %s has no name", uuid),
 				fmt.Sprintf("PBX user %s follows the name of directory entry %s, but the entry's name is empty and the PBX requires one. "+
 					"Set name in the configuration or give the entry a name.", who, uuid))
-			return false
+			continue
 		}
-		plan.Name = types.StringValue(*e.Name)
+		for _, problem := range validateString(ctx, fl.field, v, fl.validators) {
+			diags.AddAttributeError(path.Root(fl.field), fmt.Sprintf("Directory entry %s has an invalid %s", uuid, fl.field),
+				fmt.Sprintf("PBX user %s follows the %s of directory entry %s, which is %q on the intercom: %s. Nothing was written to the PBX. "+
+					"Correct the entry on the intercom, or set %s in the configuration.", who, fl.field, uuid, v, problem, fl.field))
+		}
+		*fl.planned = types.StringValue(v)
 	}
-	if config.Email.IsNull() {
-		plan.Email = types.StringValue(stringOr(e.Email, ""))
-	}
-	unchanged := state != nil &&
-		state.DirectoryUUID.Equal(plan.DirectoryUUID) &&
-		state.DirectorySeries.ValueString() == series &&
-		state.DirectoryTimestamp.ValueInt64() == e.Timestamp
-	if unchanged {
-		plan.DirectoryTimestamp = state.DirectoryTimestamp
-		plan.DirectorySeries = state.DirectorySeries
-	} else {
-		plan.DirectoryTimestamp = types.Int64Value(e.Timestamp)
-		plan.DirectorySeries = types.StringValue(series)
-	}
-	return true
+	return diags
 }
 
-func stringOr(p *string, def string) string {
-	if p == nil {
-		return def
+// validateString runs a string attribute's validators on a value that did not
+// come from the configuration and returns their error details.
+func validateString(ctx context.Context, field, value string, validators []validator.String) []string {
+	var problems []string
+	for _, v := range validators {
+		req := validator.StringRequest{Path: path.Root(field), ConfigValue: types.StringValue(value)}
+		resp := &validator.StringResponse{}
+		v.ValidateString(ctx, req, resp)
+		for _, d := range resp.Diagnostics.Errors() {
+			problems = append(problems, d.Detail())
+		}
 	}
-	return *p
+	return problems
+}
+
+// resolveLink reads the linked entry at apply time, when the plan could not
+// know its values (a new link, or an uuid known only after apply), and fills
+// plan from it. It returns what to record in private state.
+func (r *userResource) resolveLink(ctx context.Context, plan, config *userResourceModel) (*followedEntry, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if plan.DirectoryUUID.IsNull() {
+		return nil, diags
+	}
+	uuid := plan.DirectoryUUID.ValueString()
+	ch, err := r.client.RefreshEntry(ctx, uuid, "", 0)
+	if err != nil {
+		diags.AddAttributeError(path.Root("directory_uuid"), fmt.Sprintf("Unable to read directory entry %s of PBX user %s", uuid, userLabel(plan, nil)),
+			fmt.Sprintf("Reading directory entry %s for PBX user %s failed. %s", uuid, userLabel(plan, nil), describe(err)))
+		return nil, diags
+	}
+	f := &followedEntry{UUID: uuid, Missing: ch.Deleted}
+	if !ch.Deleted {
+		e := ch.Entry.Entry
+		f.Watermark, f.Name, f.Email = ch.Watermark, e.Name, e.Email
+		plan.DirectoryTimestamp = types.Int64Value(e.Timestamp)
+		plan.DirectorySeries = types.StringValue(ch.Series)
+	}
+	diags.Append(applyFollowed(ctx, plan, config, nil, f)...)
+	return f, diags
 }
 
 // userLabel names a user in messages: its number, and its _id when known.
 func userLabel(plan, state *userResourceModel) string {
 	label := "number " + plan.Number.ValueString()
-	if state != nil && !state.ID.IsNull() {
+	if state != nil && !state.ID.IsNull() && !state.ID.IsUnknown() {
 		label += " (" + state.ID.ValueString() + ")"
 	}
 	return label

@@ -110,6 +110,19 @@ var (
 	noControlChars = regexp.MustCompile(`^[^\x00-\x1f\x7f]*$`)
 )
 
+// nameValidators and emailValidators check name and email, whether they come
+// from the configuration or from a linked directory entry.
+var (
+	nameValidators = []validator.String{
+		stringvalidator.LengthBetween(1, 128),
+		stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+	}
+	emailValidators = []validator.String{
+		stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"),
+		stringvalidator.LengthAtMost(254),
+	}
+)
+
 func quoteList(values []string) string {
 	q := make([]string, len(values))
 	for i, v := range values {
@@ -174,10 +187,7 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				MarkdownDescription: "Display name of the extension. Required unless `directory_uuid` is set; then, when unset, it follows the directory entry's name.",
 				Optional:            true,
 				Computed:            true,
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 128),
-					stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
-				},
+				Validators:          nameValidators,
 			},
 			"secret": schema.StringAttribute{
 				MarkdownDescription: "SIP/IAX2 password of the extension. Sensitive: the PBX never returns it (it answers `******`), " +
@@ -228,10 +238,7 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				MarkdownDescription: "E-mail address of the extension's owner. When unset it follows the directory entry's e-mail if `directory_uuid` is set, and is empty otherwise.",
 				Optional:            true,
 				Computed:            true,
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"),
-					stringvalidator.LengthAtMost(254),
-				},
+				Validators:          emailValidators,
 			},
 			"forward_policy": schema.SingleNestedAttribute{
 				MarkdownDescription: "Call forwarding per condition. An empty destination does not forward. Default: no forwarding.",
@@ -428,8 +435,14 @@ func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 }
 
 func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan userResourceModel
+	var plan, config userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	followed, diags := r.resolveLink(ctx, &plan, &config)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -450,6 +463,9 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	}
 	plan.ID = types.StringValue(id)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if followed != nil {
+		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
+	}
 }
 
 func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -474,17 +490,42 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var followed *followedEntry
+	if !state.DirectoryUUID.IsNull() {
+		prior, diags := loadFollowed(ctx, req.Private, state.DirectoryUUID.ValueString())
+		resp.Diagnostics.Append(diags...)
+		followed, diags = r.refreshDirectory(ctx, &state, prior)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	if followed != nil {
+		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
+	}
 }
 
 func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state userResourceModel
+	var plan, state, config userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	plan.ID = state.ID
+	if plan.DirectorySeries.IsUnknown() {
+		// The link is new: the plan could not know the followed values.
+		followed, diags := r.resolveLink(ctx, &plan, &config)
+		resp.Diagnostics.Append(diags...)
+		if followed != nil {
+			resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
+		}
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	u, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -496,8 +537,8 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	if u == prev {
-		// Only the recorded directory timestamp/series moved: the PBX
-		// already holds exactly this user.
+		// Only the link changed (directory_uuid, timestamp, series): the
+		// PBX already holds exactly this user.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
