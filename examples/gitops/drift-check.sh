@@ -1,47 +1,119 @@
 #!/usr/bin/env bash
-# Scheduled drift check for a CI system (cron job, scheduled pipeline).
+# Scheduled drift check for the pbx provider, for any CI system (cron job,
+# scheduled pipeline). Copy this file alone into the repository that holds
+# your Terraform configuration; it needs only bash, terraform and jq.
 #
-#   examples/gitops/drift-check.sh [TERRAFORM_DIR]
+#   drift-check.sh [TERRAFORM_DIR]
 #
 # Runs `terraform plan -detailed-exitcode` in TERRAFORM_DIR (default: the
-# current directory) with the provider configured from the environment
-# (PBX_ENDPOINT, PBX_USERNAME, ...), and exits like it:
+# current directory, already initialised with `terraform init`) with the
+# provider configured from the environment (PBX_ENDPOINT, PBX_USERNAME, ...),
+# and exits like it:
 #   0  no drift: the PBX and the directory match the configuration
 #   2  drift: a short report names the users, the fields and the directory
-#      entries that changed (also written to $DRIFT_REPORT if set)
-#   1  the check itself failed (plan output is shown)
+#      entries that changed
+#   1  the check itself failed (the plan output is shown)
+# DRIFT_REPORT: if set, the report (exit 0 or 2) is also written to this file.
 # Secrets are never printed: sensitive values appear as "(sensitive value)".
-# The report is made by internal/cmd/driftreport: set DRIFTREPORT to a built
-# binary of it, or leave it unset to `go run` it from this repository.
 set -uo pipefail
 
+for tool in terraform jq; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "drift check failed: $tool is not on PATH (the check needs terraform and jq)" >&2
+    exit 1
+  fi
+done
+
 dir=${1:-.}
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$(mktemp -d)
+work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
+
+# report turns `terraform show -json PLAN` into the short report: managed
+# resources with a change, their fields (sensitive ones as "(sensitive
+# value)"), the linked directory entries that moved, and the fields edited
+# outside Terraform.
+read -r -d '' report <<'JQ'
+# marked($m; $k): the sensitivity or unknown marks $m flag attribute $k, wholly or in part.
+def marked($m; $k): ($m | type) == "object" and ([$m[$k] | .. | select(. == true)] | length > 0);
+def dirfield: . == "directory_timestamp" or . == "directory_series";
+# changed: the top-level attributes whose values differ in a change object.
+def changed: . as $c | ($c.before // {}) as $b | ($c.after // {}) as $a
+  | [$b + $a | keys[] | select($b[.] != $a[.] or marked($c.after_unknown; .))];
+def after($c; $f): if marked($c.after_unknown; $f) then "(known after apply)" else $c.after[$f] | tojson end;
+def field($c): . as $f
+  | if marked($c.before_sensitive; $f) or marked($c.after_sensitive; $f) then "\($f): (sensitive value)"
+    else "\($f): \($c.before[$f] | tojson) -> \(after($c; $f))" end;
+def symbol: {"create": "+", "delete": "-", "update": "~"}[.actions | join("+")] // "±";
+# moved: whether a change object moves the linked directory entry (timestamp or series).
+def moved: (.after.directory_uuid | type) == "string" and .after.directory_uuid != "" and .before != null
+  and (.before.directory_timestamp != .after.directory_timestamp or .before.directory_series != .after.directory_series);
+def movement: . as $c
+  | if $c.before.directory_series != $c.after.directory_series
+    then "directory reset: series \($c.before.directory_series | tojson) -> \(after($c; "directory_series"))"
+    else "timestamp \($c.before.directory_timestamp | tojson) -> \(after($c; "directory_timestamp"))" end;
+
+# Changes found by the refresh, by address (users deleted on the device are reported as such).
+(reduce (.resource_drift // [])[] as $d ({};
+  if $d.change.before != null and $d.change.after != null then .[$d.address] = $d.change else . end)) as $drift
+| [(.resource_changes // [])[]
+   | select(.mode == "managed" and (.change.actions | length > 0)
+            and .change.actions != ["no-op"] and .change.actions != ["read"])
+   | .change as $c | $drift[.address] as $d
+   # The entry moved in the plan, or in the refresh that recorded its new timestamp.
+   | (if $c | moved then $c elif $d != null and ($d | moved) then $d else null end) as $m
+   | ($m.after.directory_uuid // null) as $uuid
+   | (if $d != null then [$d | changed[] | select(dirfield | not)] else [] end) as $edited
+   | {uuid: $uuid, address: .address,
+      text: ("  \($c | symbol) \(.address) (\($c.actions | join("+")))\n      "
+             + ([if $c.before == null then "missing on the device, will be created"
+                 elif $c.after == null then "will be deleted"
+                 else $c | changed[] | select(dirfield | not) | field($c) end,
+                 if $m != null then "directory entry \($uuid) changed (\($m | movement))" else empty end,
+                 if $edited != [] then "edited outside Terraform: \($edited | join(", "))" else empty end]
+                | join("\n      "))
+             + "\n")}] as $lines
+| if $lines == [] then
+    "No drift in the devices, but the plan has other changes (outputs); run terraform plan to see them.\n"
+  else
+    "Drift detected: \($lines | length) resource(s) differ from the configuration.\n\n"
+    + ($lines | map(.text) | join(""))
+    + ([$lines[] | select(.uuid != null)] | group_by(.uuid)
+       | if . == [] then ""
+         else "\nDirectory entries that changed:\n"
+              + (map("  \(.[0].uuid) (linked from \(map(.address) | join(", ")))\n") | join(""))
+         end)
+    + "\nRun `terraform apply` to bring the devices back to the configuration, or change the configuration to accept the edits.\n"
+  end
+JQ
+
+# finish prints the report, writes it to $DRIFT_REPORT if set, and exits.
+finish() {
+  printf '%s\n' "$2"
+  if [ -n "${DRIFT_REPORT:-}" ] && ! printf '%s\n' "$2" >"$DRIFT_REPORT"; then
+    echo "drift check failed: cannot write the report to $DRIFT_REPORT" >&2
+    exit 1
+  fi
+  exit "$1"
+}
 
 terraform -chdir="$dir" plan -detailed-exitcode -input=false -lock=false -no-color -out="$work/plan.tfplan" >"$work/plan.log" 2>&1
 code=$?
 case $code in
 0)
-  echo "No drift: the devices match the configuration."
-  exit 0
+  finish 0 "No drift: the devices match the configuration."
   ;;
 2)
   if ! terraform -chdir="$dir" show -json "$work/plan.tfplan" >"$work/plan.json" 2>"$work/show.log"; then
+    echo "drift check failed: terraform show -json could not read the plan" >&2
     cat "$work/show.log" >&2
     exit 1
   fi
-  if [ -n "${DRIFTREPORT:-}" ]; then
-    report=$("$DRIFTREPORT" <"$work/plan.json") || exit 1
-  else
-    report=$(cd "$repo" && go run ./internal/cmd/driftreport <"$work/plan.json") || exit 1
+  if ! text=$(jq -j "$report" "$work/plan.json" 2>"$work/jq.log"); then
+    echo "drift check failed: jq could not read the JSON plan" >&2
+    cat "$work/jq.log" >&2
+    exit 1
   fi
-  printf '%s\n' "$report"
-  if [ -n "${DRIFT_REPORT:-}" ]; then
-    printf '%s\n' "$report" >"$DRIFT_REPORT"
-  fi
-  exit 2
+  finish 2 "$text"
   ;;
 *)
   echo "drift check failed: terraform plan exited $code" >&2

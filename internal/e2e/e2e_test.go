@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		binDir = dir
-		build := exec.Command("go", "build", "-o", binDir+string(os.PathSeparator), ".", "./internal/cmd/driftreport")
+		build := exec.Command("go", "build", "-o", binDir+string(os.PathSeparator), ".")
 		build.Dir = repoRoot
 		if out, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -114,7 +114,6 @@ func newStack(t *testing.T, cfg mockpbx.Config, tf string) *stack {
 		"PBX_USERNAME="+e2eUser,
 		"PBX_PASSWORD="+e2ePassword,
 		"PBX_API_KEY="+e2eAPIKey,
-		"DRIFTREPORT="+filepath.Join(binDir, "driftreport"),
 		"PATH="+filepath.Dir(terraform)+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
 	return s

@@ -114,8 +114,7 @@ func run(ctx context.Context) (err error) {
 	}
 	provider := filepath.Join(p.bin, exeName("terraform-provider-pbx"))
 	mockBin := filepath.Join(p.bin, exeName("pbxmock"))
-	reportBin := filepath.Join(p.bin, exeName("driftreport"))
-	for _, b := range []struct{ out, pkg string }{{provider, "."}, {mockBin, "./internal/cmd/pbxmock"}, {reportBin, "./internal/cmd/driftreport"}} {
+	for _, b := range []struct{ out, pkg string }{{provider, "."}, {mockBin, "./internal/cmd/pbxmock"}} {
 		if err := runCmd(ctx, root, nil, goBin, "build", "-o", b.out, b.pkg); err != nil {
 			return fmt.Errorf("go build %s: %w", b.pkg, err)
 		}
@@ -190,7 +189,7 @@ func run(ctx context.Context) (err error) {
 	fmt.Println("\nOK: drift detected: the plan puts the user back and follows the renamed directory entry.")
 
 	step.header("GitOps drift check (examples/gitops/drift-check.sh): exit 2 and a short report")
-	check := driftCheck{script: filepath.Join(root, "examples", "gitops", "drift-check.sh"), dir: p.work, env: tf.env, report: reportBin}
+	check := driftCheck{script: filepath.Join(root, "examples", "gitops", "drift-check.sh"), dir: p.work, env: tf.env}
 	if err := check.expect(ctx, planChanges); err != nil {
 		return err
 	}
@@ -231,17 +230,13 @@ Files: %s (Terraform working copy and state), %s (mock log).
 
 // driftCheck runs the GitOps drift check script of examples/gitops.
 type driftCheck struct {
-	script, dir, report string
-	env                 map[string]string
+	script, dir string
+	env         map[string]string
 }
 
 // expect runs the check and fails unless it exits with want.
 func (d driftCheck) expect(ctx context.Context, want int) error {
-	env := map[string]string{"DRIFTREPORT": d.report}
-	for k, v := range d.env {
-		env[k] = v
-	}
-	err := runCmd(ctx, d.dir, env, "bash", d.script, d.dir)
+	err := runCmd(ctx, d.dir, d.env, "bash", d.script, d.dir)
 	got := 0
 	var exit *exec.ExitError
 	switch {
