@@ -1,7 +1,7 @@
 // Package mockpbx is an in-memory stand-in for the two devices the provider talks to: the
 // Simotel PBX users API (/api/v4/pbx/users/{add,search,update,remove}) and the 2N intercom
 // directory API (/api/dir/{get,query,create,update,delete,template}). It implements the
-// contract in shared/api/README.md; where the contract and the original product pages are
+// contract in design/api/README.md; where the contract and the original product pages are
 // silent it does what the real device most plausibly does. Those choices are listed here.
 //
 // A Server is an http.Handler: tests mount it on httptest.NewServer, the pbxmock command on

@@ -1,7 +1,7 @@
 package pbxapi_test
 
 // Golden tests: the exact request and response bodies of the two original
-// product pages (testdata/*.json, copied verbatim from the seeds).
+// product pages (testdata/*.json, copied verbatim from design/seeds).
 
 import (
 	"errors"

@@ -2,7 +2,7 @@ package pbxapi_test
 
 // Shared test scaffolding: small httptest servers that speak just enough of
 // the Simotel users API and the 2N directory API to pin the client against
-// the contract in /work/shared/api (not against internal/mockpbx).
+// the contract in design/api (not against internal/mockpbx).
 
 import (
 	"context"
