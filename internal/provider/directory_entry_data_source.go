@@ -57,7 +57,7 @@ func (d *directoryEntryDataSource) Schema(_ context.Context, _ datasource.Schema
 		MarkdownDescription: "Reads one entry of the 2N intercom directory with `POST /api/dir/get`. " +
 			"`timestamp` grows on every change of the entry and `series` changes when the directory is reset, " +
 			"so together they show whether the entry changed since it was last reviewed.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: withEntryAttributes(map[string]schema.Attribute{
 			"uuid": schema.StringAttribute{
 				MarkdownDescription: "The entry's uuid, `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` (hexadecimal; the all-zero uuid is reserved).",
 				Required:            true,
@@ -74,37 +74,11 @@ func (d *directoryEntryDataSource) Schema(_ context.Context, _ datasource.Schema
 					listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 64)),
 				},
 			},
-			"name":        schema.StringAttribute{MarkdownDescription: "Display name of the entry.", Computed: true},
-			"email":       schema.StringAttribute{MarkdownDescription: "E-mail address(es) of the entry.", Computed: true},
-			"treepath":    schema.StringAttribute{MarkdownDescription: "Folder of the entry in the phonebook tree (`/` is the root).", Computed: true},
-			"virt_number": schema.StringAttribute{MarkdownDescription: "Virtual number dialled on the keypad (`virtNumber`).", Computed: true},
-			"owner":       schema.StringAttribute{MarkdownDescription: "System that manages the entry (e.g. `My2N`), empty if none.", Computed: true},
-			"call_positions": schema.ListNestedAttribute{
-				MarkdownDescription: "The entry's call positions (`callPos`), in order.",
-				Computed:            true,
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"peer":     schema.StringAttribute{MarkdownDescription: "Phone number or SIP URI called at this position.", Computed: true},
-						"grouped":  schema.BoolAttribute{MarkdownDescription: "Whether this position rings together with the previous one.", Computed: true},
-						"profiles": schema.StringAttribute{MarkdownDescription: "Time profiles limiting this position.", Computed: true},
-					},
-				},
-			},
-			"timestamp": schema.Int64Attribute{
-				MarkdownDescription: "The entry's change counter: it grows on every change of the entry. Comparable only within one `series`.",
-				Computed:            true,
-			},
 			"series": schema.StringAttribute{
 				MarkdownDescription: "The directory's timestamp series. It changes when the directory is reset, and then all timestamps restart.",
 				Computed:            true,
 			},
-			"fields_json": schema.StringAttribute{
-				MarkdownDescription: "Everything the device returned for the entry, as JSON (use `jsondecode()`). " +
-					"Sensitive, because it includes the entry's access credentials (PIN, switch codes, card ids).",
-				Computed:  true,
-				Sensitive: true,
-			},
-		},
+		}),
 	}
 }
 
@@ -144,34 +118,98 @@ func (d *directoryEntryDataSource) Read(ctx context.Context, req datasource.Read
 		}
 		return
 	}
-	e := res.Entry
-	state := cfg
-	state.Name = types.StringPointerValue(e.Name)
-	state.Email = types.StringPointerValue(e.Email)
-	state.Treepath = types.StringPointerValue(e.Treepath)
-	state.VirtNumber = types.StringPointerValue(e.VirtNumber)
-	state.Owner = types.StringPointerValue(e.Owner)
-	state.Timestamp = types.Int64Value(e.Timestamp)
-	state.Series = types.StringValue(series)
-	positions := make([]attr.Value, len(e.CallPos))
-	for i, cp := range e.CallPos {
-		positions[i] = types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{
-			"peer":     types.StringPointerValue(cp.Peer),
-			"grouped":  types.BoolPointerValue(cp.Grouped),
-			"profiles": types.StringPointerValue(cp.Profiles),
-		})
+	v, err := entryValuesFrom(res)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", uuid), err.Error())
+		return
 	}
-	if e.CallPos == nil {
-		state.CallPositions = types.ListNull(types.ObjectType{AttrTypes: callPositionAttrTypes})
-	} else {
-		state.CallPositions = types.ListValueMust(types.ObjectType{AttrTypes: callPositionAttrTypes}, positions)
+	state := cfg
+	state.Name, state.Email, state.Treepath, state.VirtNumber, state.Owner = v.Name, v.Email, v.Treepath, v.VirtNumber, v.Owner
+	state.CallPositions, state.Timestamp, state.FieldsJSON = v.CallPositions, v.Timestamp, v.FieldsJSON
+	state.Series = types.StringValue(series)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// entryValues are the attributes both directory entry data sources read
+// from one entry.
+type entryValues struct {
+	Name          types.String `tfsdk:"name"`
+	Email         types.String `tfsdk:"email"`
+	Treepath      types.String `tfsdk:"treepath"`
+	VirtNumber    types.String `tfsdk:"virt_number"`
+	Owner         types.String `tfsdk:"owner"`
+	CallPositions types.List   `tfsdk:"call_positions"`
+	Timestamp     types.Int64  `tfsdk:"timestamp"`
+	FieldsJSON    types.String `tfsdk:"fields_json"`
+}
+
+var callPositionsType = types.ListType{ElemType: types.ObjectType{AttrTypes: callPositionAttrTypes}}
+
+// entryValuesFrom maps a found entry to its attributes; fields_json holds
+// everything the device returned, keys sorted so that it is stable.
+func entryValuesFrom(res *pbxapi.EntryResult) (entryValues, error) {
+	e := res.Entry
+	v := entryValues{
+		Name:          types.StringPointerValue(e.Name),
+		Email:         types.StringPointerValue(e.Email),
+		Treepath:      types.StringPointerValue(e.Treepath),
+		VirtNumber:    types.StringPointerValue(e.VirtNumber),
+		Owner:         types.StringPointerValue(e.Owner),
+		Timestamp:     types.Int64Value(e.Timestamp),
+		CallPositions: types.ListNull(callPositionsType.ElemType),
+	}
+	if e.CallPos != nil {
+		positions := make([]attr.Value, len(e.CallPos))
+		for i, cp := range e.CallPos {
+			positions[i] = types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{
+				"peer":     types.StringPointerValue(cp.Peer),
+				"grouped":  types.BoolPointerValue(cp.Grouped),
+				"profiles": types.StringPointerValue(cp.Profiles),
+			})
+		}
+		v.CallPositions = types.ListValueMust(callPositionsType.ElemType, positions)
 	}
 	var generic any
 	if err := json.Unmarshal(res.Raw, &generic); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", uuid), "The entry is not valid JSON: "+err.Error())
-		return
+		return v, fmt.Errorf("the entry is not valid JSON: %w", err)
 	}
 	normalized, _ := json.Marshal(generic) // keys sorted: stable between reads
-	state.FieldsJSON = types.StringValue(string(normalized))
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	v.FieldsJSON = types.StringValue(string(normalized))
+	return v, nil
+}
+
+// withEntryAttributes adds the attributes read from an entry (entryValues)
+// to attrs.
+func withEntryAttributes(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	for k, v := range map[string]schema.Attribute{
+		"name":        schema.StringAttribute{MarkdownDescription: "Display name of the entry.", Computed: true},
+		"email":       schema.StringAttribute{MarkdownDescription: "E-mail address(es) of the entry.", Computed: true},
+		"treepath":    schema.StringAttribute{MarkdownDescription: "Folder of the entry in the phonebook tree (`/` is the root).", Computed: true},
+		"virt_number": schema.StringAttribute{MarkdownDescription: "Virtual number dialled on the keypad (`virtNumber`).", Computed: true},
+		"owner":       schema.StringAttribute{MarkdownDescription: "System that manages the entry (e.g. `My2N`), empty if none.", Computed: true},
+		"call_positions": schema.ListNestedAttribute{
+			MarkdownDescription: "The entry's call positions (`callPos`), in order.",
+			Computed:            true,
+			NestedObject: schema.NestedAttributeObject{
+				Attributes: map[string]schema.Attribute{
+					"peer":     schema.StringAttribute{MarkdownDescription: "Phone number or SIP URI called at this position.", Computed: true},
+					"grouped":  schema.BoolAttribute{MarkdownDescription: "Whether this position rings together with the previous one.", Computed: true},
+					"profiles": schema.StringAttribute{MarkdownDescription: "Time profiles limiting this position.", Computed: true},
+				},
+			},
+		},
+		"timestamp": schema.Int64Attribute{
+			MarkdownDescription: "The entry's change counter: it grows on every change of the entry. Comparable only within one `series`.",
+			Computed:            true,
+		},
+		"fields_json": schema.StringAttribute{
+			MarkdownDescription: "Everything the device returned for the entry, as JSON (use `jsondecode()`). " +
+				"Sensitive, because it includes the entry's access credentials (PIN, switch codes, card ids).",
+			Computed:  true,
+			Sensitive: true,
+		},
+	} {
+		attrs[k] = v
+	}
+	return attrs
 }

@@ -382,5 +382,5 @@ func (p *pbxProvider) Resources(_ context.Context) []func() resource.Resource {
 }
 
 func (p *pbxProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewDirectoryEntryDataSource}
+	return []func() datasource.DataSource{NewDirectoryEntryDataSource, NewDirectoryEntriesDataSource}
 }

@@ -1,0 +1,222 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
+)
+
+var (
+	_ datasource.DataSourceWithConfigure        = (*directoryEntriesDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*directoryEntriesDataSource)(nil)
+)
+
+// NewDirectoryEntriesDataSource returns the pbx_directory_entries data source.
+func NewDirectoryEntriesDataSource() datasource.DataSource {
+	return &directoryEntriesDataSource{}
+}
+
+type directoryEntriesDataSource struct {
+	client *pbxapi.Client
+}
+
+type directoryEntriesDataSourceModel struct {
+	UUIDs        types.List   `tfsdk:"uuids"`
+	ChangedSince types.Object `tfsdk:"changed_since"`
+	Entries      types.Map    `tfsdk:"entries"`
+	DeletedUUIDs types.List   `tfsdk:"deleted_uuids"`
+	Series       types.String `tfsdk:"series"`
+	Resync       types.Bool   `tfsdk:"resync"`
+}
+
+type changedSinceModel struct {
+	Series    types.String `tfsdk:"series"`
+	Timestamp types.Int64  `tfsdk:"timestamp"`
+}
+
+func (d *directoryEntriesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_directory_entries"
+}
+
+func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads many entries of the 2N intercom directory at once: the entries with the given `uuids` " +
+			"(`POST /api/dir/get`, at most 1000 uuids a request, each uuid asked once), or every entry changed since a " +
+			"`timestamp` of a `series` (`POST /api/dir/query`). Prefer it to `for_each` over `pbx_directory_entry` beyond a " +
+			"few dozen entries: Terraform's own cost per data source grows faster than their number.",
+		Attributes: map[string]schema.Attribute{
+			"uuids": schema.ListAttribute{
+				MarkdownDescription: "uuids of the entries to read, any number; duplicates are read once. Conflicts with `changed_since`.",
+				Optional:            true,
+				ElementType:         types.StringType,
+				Validators:          []validator.List{listvalidator.ValueStringsAre(uuidValidator())},
+			},
+			"changed_since": schema.SingleNestedAttribute{
+				MarkdownDescription: "Read every entry changed after `timestamp` in `series` instead (deleted ones are listed in " +
+					"`deleted_uuids`). When `series` is no longer the directory's (it was reset), every entry is returned and `resync` is true.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"series": schema.StringAttribute{
+						MarkdownDescription: "A `series` recorded earlier (a decimal number).",
+						Required:            true,
+						Validators:          []validator.String{stringvalidator.RegexMatches(digitsPattern, "must be a decimal number")},
+					},
+					"timestamp": schema.Int64Attribute{
+						MarkdownDescription: "A `timestamp` recorded earlier in that series; `0` reads every entry.",
+						Required:            true,
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+					},
+				},
+			},
+			"entries": schema.MapNestedAttribute{
+				MarkdownDescription: "The entries read, keyed by uuid as given in `uuids` (with `changed_since`: as the device spells it). " +
+					"Each has the attributes of the `pbx_directory_entry` data source.",
+				Computed:     true,
+				NestedObject: schema.NestedAttributeObject{Attributes: withEntryAttributes(map[string]schema.Attribute{})},
+			},
+			"deleted_uuids": schema.ListAttribute{
+				MarkdownDescription: "With `changed_since`: uuids of the entries deleted since then. Empty otherwise.",
+				Computed:            true,
+				ElementType:         types.StringType,
+			},
+			"series": schema.StringAttribute{
+				MarkdownDescription: "The directory's timestamp series. It changes when the directory is reset, and then all timestamps restart.",
+				Computed:            true,
+			},
+			"resync": schema.BoolAttribute{
+				MarkdownDescription: "With `changed_since`: true when its `series` is not the directory's, so `entries` holds every entry.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (d *directoryEntriesDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("uuids"), path.MatchRoot("changed_since")),
+	}
+}
+
+func (d *directoryEntriesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	if client := clientFrom(req.ProviderData, &resp.Diagnostics); client != nil {
+		d.client = client
+	}
+}
+
+var entryObjectType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"name": types.StringType, "email": types.StringType, "treepath": types.StringType, "virt_number": types.StringType,
+	"owner": types.StringType, "call_positions": callPositionsType, "timestamp": types.Int64Type, "fields_json": types.StringType,
+}}
+
+func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg directoryEntriesDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state := cfg
+	entries := map[string]attr.Value{}
+	deleted := []string{}
+	add := func(key string, r *pbxapi.EntryResult) bool {
+		v, err := entryValuesFrom(r)
+		if err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", key), err.Error())
+			return false
+		}
+		obj, diags := types.ObjectValueFrom(ctx, entryObjectType.AttrTypes, v)
+		resp.Diagnostics.Append(diags...)
+		entries[key] = obj
+		return !diags.HasError()
+	}
+
+	if cfg.ChangedSince.IsNull() {
+		var uuids []string
+		resp.Diagnostics.Append(cfg.UUIDs.ElementsAs(ctx, &uuids, false)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		set, err := d.client.ReadEntries(ctx, uuids, []string{})
+		if err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read %d directory entries", len(uuids)), describe(err))
+			return
+		}
+		var missing, invalid []string
+		for _, u := range uuids {
+			r, _ := set.Lookup(u)
+			switch {
+			case errors.Is(r.Err, pbxapi.ErrNotFound):
+				missing = append(missing, u)
+			case errors.Is(r.Err, pbxapi.ErrInvalidUUID):
+				invalid = append(invalid, u)
+			case r.Err != nil:
+				resp.Diagnostics.AddAttributeError(path.Root("uuids"), fmt.Sprintf("Unable to read directory entry %s", u), r.Err.Error())
+			default:
+				if !add(u, &r) {
+					return
+				}
+			}
+		}
+		if len(missing) > 0 {
+			slices.Sort(missing)
+			missing = slices.Compact(missing)
+			resp.Diagnostics.AddAttributeError(path.Root("uuids"), fmt.Sprintf("%d directory entries do not exist", len(missing)),
+				fmt.Sprintf("The directory (series %s) has no entry with uuid %s (EDIR_UUID_DOES_NOT_EXIST): they were never created or have been deleted. "+
+					"Check the uuids in the intercom's directory, or remove them from uuids.", set.Series, strings.Join(missing, ", ")))
+		}
+		if len(invalid) > 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("uuids"), "Malformed directory uuids",
+				fmt.Sprintf("The device rejected uuid %s as malformed (EDIR_UUID_INVALID_FORMAT). Use the form XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX.", strings.Join(invalid, ", ")))
+		}
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		state.Series = types.StringValue(set.Series)
+		state.Resync = types.BoolValue(false)
+	} else {
+		var since changedSinceModel
+		resp.Diagnostics.Append(cfg.ChangedSince.As(ctx, &since, objectAsOptions)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		res, err := d.client.QueryEntries(ctx, since.Series.ValueString(), since.Timestamp.ValueInt64(), []string{})
+		if err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to query directory entries changed since %d (series %s)", since.Timestamp.ValueInt64(), since.Series.ValueString()), describe(err))
+			return
+		}
+		for _, e := range res.Entries {
+			if e.Deleted {
+				deleted = append(deleted, e.UUID)
+				continue
+			}
+			if !add(e.UUID, &e.Result) {
+				return
+			}
+		}
+		state.Series = types.StringValue(res.Series)
+		state.Resync = types.BoolValue(res.Series != since.Series.ValueString())
+	}
+	m, diags := types.MapValue(entryObjectType, entries)
+	resp.Diagnostics.Append(diags...)
+	l, diags := types.ListValueFrom(ctx, types.StringType, deleted)
+	resp.Diagnostics.Append(diags...)
+	state.Entries, state.DeletedUUIDs = m, l
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}

@@ -1,0 +1,102 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
+)
+
+const entriesAddr = "data.pbx_directory_entries.test"
+
+// withPeopleAndSeed: Alice, Bob and the seed page's entry.
+func withPeopleAndSeed(c *mockpbx.Config) {
+	withSeedEntry(c)
+	seed := c.Directory
+	withPeople(c)
+	c.Directory = append(c.Directory, seed...)
+}
+
+func entriesConfig(p *testPBX, args string) string {
+	return p.providerConfig() + fmt.Sprintf("data \"pbx_directory_entries\" \"test\" {\n  %s\n}\n", args)
+}
+
+func TestAccDirectoryEntriesDataSource_uuids(t *testing.T) {
+	p := newTestPBX(t, withPeopleAndSeed)
+	lower := "a11ce000-0000-4000-8000-000000000001"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// Missing entries are named, all of them, in one error.
+				Config:      entriesConfig(p, fmt.Sprintf("uuids = [%q, %q, %q]", aliceUUID, "76543210-68FF-18CA-3210-FEDCBA987654", "76543210-68FF-18CA-3210-FEDCBA987655")),
+				ExpectError: errorLike("2 directory entries do not exist", "76543210-68FF-18CA-3210-FEDCBA987654, 76543210-68FF-18CA-3210-FEDCBA987655", "EDIR_UUID_DOES_NOT_EXIST"),
+			},
+			{
+				Config:      entriesConfig(p, `uuids = ["nope"]`),
+				PlanOnly:    true,
+				ExpectError: errorLike(`"nope" is not a valid directory uuid`),
+			},
+			{
+				Config:      entriesConfig(p, ""),
+				PlanOnly:    true,
+				ExpectError: errorLike("Exactly one of these attributes must be configured: [uuids,changed_since]"),
+			},
+			{
+				// A duplicate (in another letter case) is read once and keyed as given.
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q, %q, %q]", aliceUUID, lower, bobUUID)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(aliceUUID).AtMapKey("name"), knownvalue.StringExact("Alice")),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(lower).AtMapKey("email"), knownvalue.StringExact("alice@example.com")),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("name"), knownvalue.StringExact("Bob")),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries"), knownvalue.MapSizeExact(3)),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("series"), knownvalue.StringExact("6423407687606431951")),
+					statecheck.ExpectSensitiveValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("fields_json")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccDirectoryEntriesDataSource_changedSince(t *testing.T) {
+	p := newTestPBX(t, withPeopleAndSeed)
+	since := p.mock.Timestamp() // after seeding
+	sinceConfig := func(series string) string {
+		return entriesConfig(p, fmt.Sprintf("changed_since = { series = %q, timestamp = %d }", series, since))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// Bob renamed and the seed entry deleted after the recorded point.
+				PreConfig: func() {
+					p.mustControl(t, http.MethodPut, "directory/"+bobUUID, map[string]any{"name": "Robert"}, nil)
+					p.mustControl(t, http.MethodDelete, "directory/"+entryUUID, nil, nil)
+				},
+				Config: sinceConfig("6423407687606431951"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries"), knownvalue.MapExact(map[string]knownvalue.Check{
+						bobUUID: knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact("Robert")}),
+					})),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("deleted_uuids"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(entryUUID)})),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("resync"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				// Another series: every entry comes back.
+				Config: sinceConfig("1"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("resync"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(aliceUUID).AtMapKey("name"), knownvalue.StringExact("Alice")),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("name"), knownvalue.StringExact("Robert")),
+				},
+			},
+		},
+	})
+}
