@@ -52,7 +52,8 @@ func writeAuthFailure(w http.ResponseWriter, challenge string, code int) {
 }
 
 func (s *Server) basicAuthorized(w http.ResponseWriter, r *http.Request) bool {
-	challenge := fmt.Sprintf(`Basic realm="%s", charset="UTF-8"`, s.cfg.DirRealm)
+	// RFC 2617, as 2N documents it: the realm only (no RFC 7617 charset).
+	challenge := fmt.Sprintf(`Basic realm="%s"`, s.cfg.DirRealm)
 	h := r.Header.Get("Authorization")
 	if scheme, _ := authScheme(h); h != "" && scheme != "basic" {
 		writeAuthFailure(w, challenge, 8)
