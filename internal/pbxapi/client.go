@@ -17,7 +17,6 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
-	"github.com/icholy/digest"
 )
 
 // AuthMode selects the headers sent to the Simotel API.
@@ -33,10 +32,17 @@ const (
 // DirectoryAuth selects the HTTP authentication of the 2N directory API.
 type DirectoryAuth string
 
-// 2N HTTP API authentication methods.
+// 2N HTTP API authentication methods (see dirauth.go).
 const (
-	DirectoryAuthNone   DirectoryAuth = "none"
-	DirectoryAuthBasic  DirectoryAuth = "basic"
+	// DirectoryAuthAuto answers the intercom's challenge: Digest when
+	// offered, Basic only over HTTPS. The default with credentials.
+	DirectoryAuthAuto DirectoryAuth = "auto"
+	// DirectoryAuthNone sends no credentials.
+	DirectoryAuthNone DirectoryAuth = "none"
+	// DirectoryAuthBasic sends Basic credentials with every request, also
+	// over plain HTTP (and answers Digest if the intercom asks for it).
+	DirectoryAuthBasic DirectoryAuth = "basic"
+	// DirectoryAuthDigest answers Digest challenges only, never Basic.
 	DirectoryAuthDigest DirectoryAuth = "digest"
 )
 
@@ -63,8 +69,8 @@ type Config struct {
 	APIKey   string
 
 	// Directory configures the 2N directory API. Unset fields default to the
-	// PBX values (endpoint, username, password); Auth defaults to digest when
-	// credentials are known and none otherwise.
+	// PBX values (endpoint, username, password); Auth defaults to auto, which
+	// sends nothing when no username is known.
 	Directory DirectoryConfig
 
 	// InsecureSkipVerify disables TLS certificate verification.
@@ -148,10 +154,7 @@ func New(cfg Config) (*Client, error) {
 		dirCfg.Password = cfg.Password
 	}
 	if dirCfg.Auth == "" {
-		dirCfg.Auth = DirectoryAuthNone
-		if dirCfg.Username != "" {
-			dirCfg.Auth = DirectoryAuthDigest
-		}
+		dirCfg.Auth = DirectoryAuthAuto
 	}
 	dirBase, err := baseURL(dirCfg.Endpoint, "/api")
 	if err != nil {
@@ -185,22 +188,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	pbxTransport := &headerTransport{host: hostOf(usersBase), header: pbxAuth, next: base}
 
-	var dirTransport http.RoundTripper
-	switch dirCfg.Auth {
-	case DirectoryAuthNone:
-		dirTransport = base
-	case DirectoryAuthBasic:
-		if dirCfg.Username == "" {
-			return nil, errors.New("directory auth basic needs a username")
-		}
-		dirTransport = &headerTransport{host: hostOf(dirBase), header: http.Header{"Authorization": {basicAuth(dirCfg.Username, dirCfg.Password)}}, next: base}
-	case DirectoryAuthDigest:
-		if dirCfg.Username == "" {
-			return nil, errors.New("directory auth digest needs a username")
-		}
-		dirTransport = &digest.Transport{Username: dirCfg.Username, Password: dirCfg.Password, Transport: base}
-	default:
-		return nil, fmt.Errorf("unknown directory auth %q: use none, basic or digest", dirCfg.Auth)
+	dirTransport, err := newDirTransport(dirCfg, hostOf(dirBase), base, cfg.Logger)
+	if err != nil {
+		return nil, err
 	}
 
 	timeout := cfg.RequestTimeout
@@ -381,6 +371,10 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("%s (%s): %w", cl.operation, cl.url, ctxErr)
+		}
+		var authErr *DirectoryAuthError
+		if errors.As(err, &authErr) {
+			return nil, authErr
 		}
 		return nil, &TransportError{Operation: cl.operation, Endpoint: cl.url, Err: err}
 	}

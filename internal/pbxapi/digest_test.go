@@ -132,20 +132,33 @@ func (d *digestServer) verify(r *http.Request) string {
 	return ""
 }
 
+// challenge issues a new nonce and returns the WWW-Authenticate value.
+func (d *digestServer) challenge() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	nonce := hex.EncodeToString(b)
+	d.mu.Lock()
+	d.nonceNC[nonce] = 0
+	d.mu.Unlock()
+	return fmt.Sprintf(`Digest realm=%q, qop="auth", nonce=%q, opaque=%q, algorithm=MD5`, d.realm, nonce, d.opaque)
+}
+
+// forgetNonces makes every issued nonce unknown, as a device restart or
+// nonce expiry does.
+func (d *digestServer) forgetNonces() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	clear(d.nonceNC)
+}
+
 func (d *digestServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if why := d.verify(r); why != "" {
 		d.mu.Lock()
 		d.reasons = append(d.reasons, why)
 		d.mu.Unlock()
 		_, _ = io.Copy(io.Discard, r.Body)
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		nonce := hex.EncodeToString(b)
-		d.mu.Lock()
-		d.nonceNC[nonce] = 0
-		d.mu.Unlock()
 		d.challenges.Add(1)
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, qop="auth", nonce=%q, opaque=%q, algorithm=MD5`, d.realm, nonce, d.opaque))
+		w.Header().Set("WWW-Authenticate", d.challenge())
 		writeRaw(w, http.StatusUnauthorized, "application/json", `{"success":false,"error":{"code":9,"description":"authorization required"}}`)
 		return
 	}

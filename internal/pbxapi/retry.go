@@ -132,8 +132,9 @@ func isPermanentTransportError(err error) bool {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var dnsErr *net.DNSError
+	var authErr *DirectoryAuthError
 	switch {
-	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &authErr):
 		return true
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return true

@@ -1,0 +1,549 @@
+package pbxapi
+
+// HTTP authentication of the 2N directory API.
+//
+// A 2N intercom is set, per service, to None, Basic or Digest (the default).
+// With credentials and no explicit setting (auto), the client answers the
+// challenge of the intercom's first 401 and remembers the scheme for the life
+// of the Client:
+//
+//   - Digest whenever the intercom offers it (also when it offers Basic too);
+//   - Basic over HTTPS;
+//   - Basic over plain HTTP never: the password would travel in clear, and a
+//     forged challenge could ask for exactly that. directory.auth = "basic"
+//     allows it explicitly.
+//
+// Anything the client will not or cannot answer is a *DirectoryAuthError
+// that says what the intercom asked for and how to proceed, never a
+// transport error. An explicit "digest" never falls back to Basic; an
+// explicit "basic" sends Basic with every request and answers Digest if the
+// intercom asks for it (stronger, never weaker).
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/icholy/digest"
+)
+
+// authScheme is an HTTP authentication scheme the directory client speaks.
+type authScheme int
+
+const (
+	schemeNone authScheme = iota
+	schemeBasic
+	schemeDigest
+)
+
+func (s authScheme) String() string {
+	switch s {
+	case schemeBasic:
+		return "basic"
+	case schemeDigest:
+		return "digest"
+	}
+	return "none"
+}
+
+// refusal is why the client does not answer a challenge.
+type refusal int
+
+const (
+	refuseNothing refusal = iota
+	// refuseBasicOverHTTP: auto, plain HTTP, and Basic is all the intercom offers.
+	refuseBasicOverHTTP
+	// refuseBasicForDigest: directory.auth is "digest", and the intercom offers only Basic.
+	refuseBasicForDigest
+	// refuseUnsupported: no offered scheme is one the client can answer.
+	refuseUnsupported
+)
+
+// DirectoryAuthError means the intercom asked for an authentication the
+// client would not or could not give. No credentials were sent in answer to
+// that challenge.
+type DirectoryAuthError struct {
+	// Operation is the API action, e.g. "dir/get".
+	Operation string
+	// Endpoint is the URL called, without credentials.
+	Endpoint string
+	// Setting is the configured directory authentication (auto when unset).
+	Setting DirectoryAuth
+	// Offered describes the challenges of the intercom's 401, e.g. "Basic"
+	// or "Digest (algorithm SHA-1)".
+	Offered []string
+
+	reason refusal
+}
+
+func (e *DirectoryAuthError) Error() string {
+	prefix := fmt.Sprintf("%s (%s): ", e.Operation, e.Endpoint)
+	switch e.reason {
+	case refuseBasicOverHTTP:
+		return prefix + "the intercom asks for HTTP Basic authentication over plain HTTP, which would send the directory password unencrypted, " +
+			"so the provider did not answer it. Use an https:// directory endpoint, set the intercom's HTTP API to Digest, " +
+			`or allow Basic over plain HTTP explicitly with directory.auth = "basic" (PBX_DIRECTORY_AUTH=basic)`
+	case refuseBasicForDigest:
+		return prefix + `the intercom asks for HTTP Basic authentication, but directory.auth is "digest", which never falls back to Basic. ` +
+			"Set the intercom's HTTP API to Digest, " +
+			`or set directory.auth = "basic" (PBX_DIRECTORY_AUTH=basic), or leave it unset to answer Basic over https`
+	default:
+		offered := "no scheme"
+		if len(e.Offered) > 0 {
+			offered = strings.Join(e.Offered, ", ")
+		}
+		return prefix + "the intercom asks for an HTTP authentication the provider cannot answer (offered: " + offered + "). " +
+			"Set the intercom's HTTP API authentication to Digest (or Basic over https)"
+	}
+}
+
+// challenge is one challenge of a WWW-Authenticate header.
+type challenge struct {
+	scheme string            // as the server spelt it
+	params map[string]string // keys in lower case
+}
+
+func (c challenge) is(scheme string) bool { return strings.EqualFold(c.scheme, scheme) }
+
+// describe names the challenge for an error message: the scheme, and for
+// Digest what the client could not handle. Device text is sanitised.
+func (c challenge) describe() string {
+	s := printable(c.scheme, 30)
+	if c.is("Digest") {
+		var details []string
+		if a := c.params["algorithm"]; a != "" {
+			details = append(details, "algorithm "+printable(a, 30))
+		}
+		if q := c.params["qop"]; q != "" {
+			details = append(details, "qop "+printable(q, 30))
+		}
+		if c.params["nonce"] == "" {
+			details = append(details, "no nonce")
+		}
+		if len(details) > 0 {
+			s += " (" + strings.Join(details, ", ") + ")"
+		}
+	}
+	return s
+}
+
+// printable keeps the printable ASCII of s, at most n bytes of it.
+func printable(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= n {
+			b.WriteString("…")
+			break
+		}
+		if r >= 0x20 && r < 0x7f {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// digestChallenge converts a Digest challenge for the digest package, or
+// returns nil when the client cannot answer it.
+func (c challenge) digestChallenge() *digest.Challenge {
+	if !c.is("Digest") || c.params["nonce"] == "" {
+		return nil
+	}
+	d := &digest.Challenge{
+		Realm:     c.params["realm"],
+		Domain:    strings.Fields(c.params["domain"]),
+		Nonce:     c.params["nonce"],
+		Opaque:    c.params["opaque"],
+		Stale:     strings.EqualFold(c.params["stale"], "true"),
+		Algorithm: c.params["algorithm"],
+		Charset:   c.params["charset"],
+		Userhash:  strings.EqualFold(c.params["userhash"], "true"),
+	}
+	for _, q := range strings.Split(c.params["qop"], ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			d.QOP = append(d.QOP, q)
+		}
+	}
+	if !digest.CanDigest(d) {
+		return nil
+	}
+	return d
+}
+
+// parseChallenges parses WWW-Authenticate values (RFC 9110 §11.6.1): one or
+// more headers, each with one or more comma-separated challenges of the form
+// scheme [token68 | auth-param, ...]. Malformed parts are skipped.
+func parseChallenges(values []string) []challenge {
+	var out []challenge
+	for _, v := range values {
+		p := &authParser{s: v}
+		cur := -1
+		for {
+			p.skip(" \t,")
+			if p.done() {
+				break
+			}
+			tok := p.token()
+			if tok == "" {
+				p.i++ // not a token character: skip it
+				continue
+			}
+			p.skip(" \t")
+			if cur >= 0 && p.peek() == '=' && p.peekAt(1) != '=' {
+				p.i++
+				p.skip(" \t")
+				out[cur].params[strings.ToLower(tok)] = p.value()
+				continue
+			}
+			out = append(out, challenge{scheme: tok, params: map[string]string{}})
+			cur = len(out) - 1
+			p.token68()
+		}
+	}
+	return out
+}
+
+type authParser struct {
+	s string
+	i int
+}
+
+func (p *authParser) done() bool { return p.i >= len(p.s) }
+
+func (p *authParser) peek() byte { return p.peekAt(0) }
+
+func (p *authParser) peekAt(n int) byte {
+	if p.i+n < len(p.s) {
+		return p.s[p.i+n]
+	}
+	return 0
+}
+
+func (p *authParser) skip(set string) {
+	for !p.done() && strings.IndexByte(set, p.s[p.i]) >= 0 {
+		p.i++
+	}
+}
+
+// isTchar reports whether b is an RFC 9110 token character.
+func isTchar(b byte) bool {
+	switch {
+	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+}
+
+func (p *authParser) token() string {
+	start := p.i
+	for !p.done() && isTchar(p.s[p.i]) {
+		p.i++
+	}
+	return p.s[start:p.i]
+}
+
+// token68 consumes a token68 credential after a scheme ("Negotiate abc=="):
+// a run of token68 characters and padding that ends the challenge. Anything
+// else (an auth-param) is left for the caller.
+func (p *authParser) token68() {
+	j := p.i
+	for j < len(p.s) && isToken68(p.s[j]) {
+		j++
+	}
+	if j == p.i {
+		return
+	}
+	for j < len(p.s) && p.s[j] == '=' {
+		j++
+	}
+	for j < len(p.s) && (p.s[j] == ' ' || p.s[j] == '\t') {
+		j++
+	}
+	if j == len(p.s) || p.s[j] == ',' {
+		p.i = j
+	}
+}
+
+func isToken68(b byte) bool {
+	switch {
+	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~+/", b) >= 0
+}
+
+// value reads a quoted-string (with backslash escapes) or a token.
+func (p *authParser) value() string {
+	if p.peek() != '"' {
+		start := p.i
+		for !p.done() && p.s[p.i] != ',' && p.s[p.i] != ' ' && p.s[p.i] != '\t' {
+			p.i++
+		}
+		return p.s[start:p.i]
+	}
+	p.i++
+	var b strings.Builder
+	for !p.done() {
+		c := p.s[p.i]
+		p.i++
+		switch {
+		case c == '"':
+			return b.String()
+		case c == '\\' && !p.done():
+			b.WriteByte(p.s[p.i])
+			p.i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// decideAuth is the decision table: which scheme answers these challenges
+// under this setting, on a secure (https) connection or not. With no
+// challenge at all it returns schemeNone and no refusal: the 401 is the
+// device's answer.
+func decideAuth(setting DirectoryAuth, secure bool, chals []challenge) (authScheme, *digest.Challenge, refusal) {
+	if len(chals) == 0 {
+		return schemeNone, nil, refuseNothing
+	}
+	basic := false
+	for _, c := range chals {
+		if d := c.digestChallenge(); d != nil {
+			return schemeDigest, d, refuseNothing
+		}
+		basic = basic || c.is("Basic")
+	}
+	switch {
+	case !basic:
+		return schemeNone, nil, refuseUnsupported
+	case setting == DirectoryAuthDigest:
+		return schemeNone, nil, refuseBasicForDigest
+	case setting == DirectoryAuthBasic || secure:
+		return schemeBasic, nil, refuseNothing
+	}
+	return schemeNone, nil, refuseBasicOverHTTP
+}
+
+// dirAuthTransport authenticates the requests to the directory host.
+// Requests to any other host (a redirect) pass through without credentials.
+type dirAuthTransport struct {
+	setting  DirectoryAuth // auto, basic or digest
+	host     string        // host[:port] of the directory endpoint
+	username string
+	password string
+	next     http.RoundTripper
+	logger   func(ctx context.Context, msg string, fields map[string]any)
+
+	mu     sync.Mutex
+	scheme authScheme        // sent with every request; none until a challenge is answered
+	chal   *digest.Challenge // the Digest challenge in use
+	nc     int               // the last nonce count used with chal
+}
+
+// newDirTransport returns the transport for this directory configuration
+// (Auth already defaulted) on top of base.
+func newDirTransport(dir DirectoryConfig, host string, base http.RoundTripper, logger func(context.Context, string, map[string]any)) (http.RoundTripper, error) {
+	switch dir.Auth {
+	case DirectoryAuthNone:
+		return base, nil
+	case DirectoryAuthAuto:
+		if dir.Username == "" {
+			// No credentials to answer a challenge with.
+			return base, nil
+		}
+	case DirectoryAuthBasic, DirectoryAuthDigest:
+		if dir.Username == "" {
+			return nil, fmt.Errorf("directory auth %s needs a username", dir.Auth)
+		}
+	default:
+		return nil, fmt.Errorf("unknown directory auth %q: use auto, none, basic or digest", dir.Auth)
+	}
+	t := &dirAuthTransport{setting: dir.Auth, host: host, username: dir.Username, password: dir.Password, next: base, logger: logger}
+	if dir.Auth == DirectoryAuthBasic {
+		// Explicit Basic: sent with every request, no challenge needed.
+		t.scheme = schemeBasic
+	}
+	return t, nil
+}
+
+// RoundTrip sends req with the credentials of the scheme in use. On a 401 it
+// answers the challenge once, if the decision table allows it; a 401 it does
+// not retry is returned untouched, so that its body (the device's error) can
+// be read.
+func (t *dirAuthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != t.host {
+		return t.next.RoundTrip(req)
+	}
+	firstBody, again, err := replayableBody(req)
+	if err != nil {
+		return nil, err
+	}
+	first := req.Clone(req.Context())
+	first.Body = firstBody
+	sent, sentChal, sentNC := t.current()
+	if err := t.authorize(first, again, sent, sentChal, sentNC); err != nil {
+		closeBody(firstBody)
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(first)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+
+	chals := parseChallenges(resp.Header.Values("WWW-Authenticate"))
+	scheme, chal, why := decideAuth(t.setting, req.URL.Scheme == "https", chals)
+	if why != refuseNothing {
+		discard(resp)
+		offered := make([]string, len(chals))
+		for i, c := range chals {
+			offered[i] = c.describe()
+		}
+		op := policyFrom(req.Context()).operation
+		if op == "" {
+			op = "directory request"
+		}
+		return nil, &DirectoryAuthError{Operation: op, Endpoint: req.URL.Redacted(), Setting: t.setting, Offered: offered, reason: why}
+	}
+	if scheme == schemeNone || (scheme == schemeBasic && sent == schemeBasic) {
+		// No challenge, or Basic credentials rejected: the device's answer.
+		return resp, nil
+	}
+	discard(resp)
+	nc := t.countFor(chal)
+	second := req.Clone(req.Context())
+	if second.Body, err = again(); err != nil {
+		return nil, err
+	}
+	second.GetBody = again
+	if err := t.authorize(second, again, scheme, chal, nc); err != nil {
+		closeBody(second.Body)
+		return nil, err
+	}
+	resp, err = t.next.RoundTrip(second)
+	if err == nil {
+		// Shared only now: concurrent requests reusing the new nonce with
+		// higher counts cannot overtake this answer's count, which a
+		// device checking counts strictly would refuse.
+		t.learn(req, scheme, chal, nc)
+	}
+	return resp, err
+}
+
+// current returns the scheme in use and, for Digest, its challenge and the
+// next nonce count.
+func (t *dirAuthTransport) current() (authScheme, *digest.Challenge, int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.scheme == schemeDigest {
+		t.nc++
+		return schemeDigest, t.chal, t.nc
+	}
+	return t.scheme, nil, 0
+}
+
+// authorize sets the Authorization header of r (a clone) for scheme; for
+// Digest it answers chal with nonce count nc.
+func (t *dirAuthTransport) authorize(r *http.Request, body func() (io.ReadCloser, error), scheme authScheme, chal *digest.Challenge, nc int) error {
+	switch scheme {
+	case schemeBasic:
+		r.Header.Set("Authorization", basicAuth(t.username, t.password))
+	case schemeDigest:
+		cred, err := digest.Digest(chal, digest.Options{
+			Method:   r.Method,
+			URI:      r.URL.RequestURI(),
+			GetBody:  body,
+			Count:    nc,
+			Username: t.username,
+			Password: t.password,
+		})
+		if err != nil {
+			// The digest package's errors name the algorithm or qop, or a
+			// body read failure; never the credentials.
+			return fmt.Errorf("answering the intercom's Digest challenge: %w", err)
+		}
+		r.Header.Set("Authorization", cred.String())
+	}
+	return nil
+}
+
+// countFor returns the nonce count with which to answer chal: the next one
+// when chal's nonce is the one in use (a device that always sends the same
+// nonce), else 1.
+func (t *dirAuthTransport) countFor(chal *digest.Challenge) int {
+	if chal == nil {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.chal != nil && t.chal.Nonce == chal.Nonce {
+		t.nc++
+		return t.nc
+	}
+	return 1
+}
+
+// learn records the scheme (and the Digest challenge, answered with count
+// nc) used from now on, and logs a change of scheme.
+func (t *dirAuthTransport) learn(req *http.Request, scheme authScheme, chal *digest.Challenge, nc int) {
+	t.mu.Lock()
+	changed := scheme != t.scheme
+	t.scheme = scheme
+	if scheme == schemeDigest {
+		if t.chal == nil || t.chal.Nonce != chal.Nonce {
+			t.chal, t.nc = chal, nc
+		} else {
+			t.nc = max(t.nc, nc)
+		}
+	}
+	t.mu.Unlock()
+	if changed && t.logger != nil {
+		t.logger(req.Context(), "PBX directory authentication", map[string]any{
+			"operation": policyFrom(req.Context()).operation, "url": req.URL.Redacted(), "scheme": scheme.String(),
+		})
+	}
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the base
+// transport.
+func (t *dirAuthTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// replayableBody returns the body for the first attempt and a function that
+// returns a fresh copy for an answer to a challenge. It uses req.GetBody
+// (retryablehttp sets it) and buffers the body otherwise.
+func replayableBody(req *http.Request) (io.ReadCloser, func() (io.ReadCloser, error), error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return req.Body, func() (io.ReadCloser, error) { return http.NoBody, nil }, nil
+	}
+	if req.GetBody != nil {
+		return req.Body, req.GetBody, nil
+	}
+	data, err := io.ReadAll(req.Body)
+	closeBody(req.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading request body: %w", err)
+	}
+	again := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	b, _ := again()
+	return b, again, nil
+}
+
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		_ = b.Close()
+	}
+}
+
+// discard drains (a bounded amount of) a response that is not returned, so
+// that its connection can be reused, and closes it.
+func discard(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
