@@ -35,6 +35,7 @@ type dirSync struct {
 	gen    uint64     // bumped by invalidate: a query that started before is not kept
 	flight *dirFlight // the query under way, if any
 	view   *dirView   // the newest reply
+	probe  watermarkProbe
 }
 
 type dirFlight struct {
@@ -150,8 +151,13 @@ func (c *Client) RefreshEntry(ctx context.Context, uuid, series string, since in
 	return v.answer(uuid, series, since), nil
 }
 
-// readEntry reads an entry nothing was recorded for.
+// readEntry reads an entry nothing was recorded for. Its watermark is the
+// run's DirectoryWatermark when that was taken in the same series (it was
+// taken before this read, so it is a valid one, and every entry read in the
+// run then shares it: the next refresh is one query), else the entry's own
+// timestamp.
 func (c *Client) readEntry(ctx context.Context, uuid string) (*EntryChange, error) {
+	wSeries, w, werr := c.DirectoryWatermark(ctx)
 	r, series, err := c.GetEntry(ctx, uuid, []string{})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -159,7 +165,42 @@ func (c *Client) readEntry(ctx context.Context, uuid string) (*EntryChange, erro
 	case err != nil:
 		return nil, err
 	}
-	return &EntryChange{Series: series, Watermark: r.Entry.Timestamp, Changed: true, Entry: r}, nil
+	if werr != nil || wSeries != series || w <= 0 {
+		w = r.Entry.Timestamp
+	}
+	return &EntryChange{Series: series, Watermark: w, Changed: true, Entry: r}, nil
+}
+
+// beyondLastTimestamp is an iterator past any real timestamp, exactly
+// representable as a JSON number by any decoder (2^53).
+const beyondLastTimestamp = 1 << 53
+
+// watermarkProbe is the run's one "what is the directory's highest
+// timestamp" question.
+type watermarkProbe struct {
+	once   sync.Once
+	series string
+	high   int64
+	err    error
+}
+
+// DirectoryWatermark returns the directory's series and its highest
+// timestamp, asked once per client (one Terraform run) with a dir/query from
+// beyond the end, which lists nothing. Anything read or written after this
+// call can record it as its watermark: no change after it is missed, and
+// records that share it are refreshed with one dir/query. The device may
+// omit the timestamp; then watermark is 0 and callers use the entry's own.
+func (c *Client) DirectoryWatermark(ctx context.Context) (series string, watermark int64, err error) {
+	p := &c.dirSync.probe
+	p.once.Do(func() {
+		res, err := c.QueryEntries(context.WithoutCancel(ctx), "", beyondLastTimestamp, []string{"uuid"})
+		if err != nil {
+			p.err = err
+			return
+		}
+		p.series, p.high = res.Series, res.Timestamp
+	})
+	return p.series, p.high, p.err
 }
 
 // invalidateDirectory forgets what dir/query answered: the client's own

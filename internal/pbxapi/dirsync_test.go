@@ -20,6 +20,7 @@ type syncDirectory struct {
 	iterators []int64
 	gets      int
 	fail      bool
+	noHigh    bool // query replies without the highest timestamp
 }
 
 type syncEntry struct {
@@ -85,8 +86,16 @@ func (d *syncDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	high := int64(0)
+	for _, e := range d.entries {
+		high = max(high, e.ts)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "result": map[string]any{"series": d.series, "users": users}})
+	result := map[string]any{"series": d.series, "timestamp": high, "users": users}
+	if d.noHigh {
+		delete(result, "timestamp")
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "result": result})
 }
 
 const (
@@ -137,10 +146,11 @@ func TestRefreshEntry(t *testing.T) {
 			{uuid: uuidB, series: "6", since: 100, changed: true, deleted: true},
 			{uuid: uuidC, series: "7", since: 8, watermark: 8},
 		}, []int64{100}, 0},
-		{"nothing recorded: dir/get", []call{
-			{uuid: uuidA, changed: true, name: "Alice", watermark: 2},
+		{"nothing recorded: dir/get, with the run's watermark", []call{
+			{uuid: uuidA, changed: true, name: "Alice", watermark: 8},
 			{uuid: uuidB, changed: true, deleted: true},
-		}, nil, 2},
+			{uuid: uuidC, changed: true, name: "Carol", watermark: 8},
+		}, []int64{1 << 53}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,5 +213,17 @@ func TestRefreshEntryConcurrent(t *testing.T) {
 		if _, err := bc.RefreshEntry(testCtx(t), uuidA, "7", 2); err == nil {
 			t.Error("a failed query gave no error")
 		}
+	}
+}
+
+// A device that does not say its highest timestamp: an entry read with
+// nothing recorded gets its own timestamp as watermark.
+func TestRefreshEntryWithoutDeviceHigh(t *testing.T) {
+	dir := &syncDirectory{series: "7", noHigh: true, entries: map[string]syncEntry{uuidA: {name: "Alice", ts: 2}, uuidC: {name: "Carol", ts: 8}}}
+	srv := httptest.NewServer(dir)
+	t.Cleanup(srv.Close)
+	ch, err := newClient(t, fastConfig(srv.URL)).RefreshEntry(testCtx(t), uuidA, "", 0)
+	if err != nil || ch.Watermark != 2 {
+		t.Fatalf("RefreshEntry = %+v, %v; want watermark 2", ch, err)
 	}
 }
