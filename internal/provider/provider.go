@@ -137,10 +137,14 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 						Sensitive:           true,
 					},
 					"auth": schema.StringAttribute{
-						MarkdownDescription: "Intercom HTTP authentication: `none`, `basic` or `digest` (the device default). " +
-							"Default: `digest` when a user name is known, else `none`. Environment variable: `" + envDirAuth + "`.",
+						MarkdownDescription: "Intercom HTTP authentication: `auto` (the default), `digest`, `basic` or `none`. " +
+							"`auto` answers the challenge the intercom sends: Digest whenever it is offered, Basic only over `https://`. " +
+							"An intercom that asks for Basic over plain HTTP gets no answer but an error, so that a forged challenge cannot make the provider send the password unencrypted. " +
+							"`digest` answers Digest only and never falls back to Basic. " +
+							"`basic` sends Basic credentials with every request, also over plain HTTP, where the password travels unencrypted (prefer `https://` or Digest). " +
+							"`none` sends no credentials; so does `auto` when no user name is known. Environment variable: `" + envDirAuth + "`.",
 						Optional:   true,
-						Validators: []validator.String{stringvalidator.OneOf("none", "basic", "digest")},
+						Validators: []validator.String{stringvalidator.OneOf("auto", "digest", "basic", "none")},
 					},
 				},
 			},
@@ -320,9 +324,9 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if maxRetries == 0 {
 		maxRetries = -1 // the client's "no retries"
 	}
-	if v := values["dir_auth"].resolve; v != "" && v != "none" && v != "basic" && v != "digest" {
+	if v := values["dir_auth"].resolve; v != "" && v != "auto" && v != "none" && v != "basic" && v != "digest" {
 		resp.Diagnostics.AddAttributeError(dirPath.AtName("auth"), "Invalid directory auth",
-			fmt.Sprintf("directory.auth (%s) must be none, basic or digest, got %q.", envDirAuth, v))
+			fmt.Sprintf("directory.auth (%s) must be none, basic or digest, got %q. Leave it unset (or auto) to answer the intercom's challenge.", envDirAuth, v))
 	}
 	if resp.Diagnostics.HasError() {
 		return
