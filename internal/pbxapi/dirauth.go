@@ -7,7 +7,7 @@ package pbxapi
 // challenge of the intercom's first 401 and remembers the scheme for the life
 // of the Client:
 //
-//   - Digest whenever the intercom offers it (also when it offers Basic too);
+//   - Digest whenever the intercom offers it, also beside Basic;
 //   - Basic over HTTPS;
 //   - Basic over plain HTTP never: the password would travel in clear, and a
 //     forged challenge could ask for exactly that. directory.auth = "basic"
