@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -25,7 +26,10 @@ import (
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
 
-var _ provider.Provider = (*pbxProvider)(nil)
+var (
+	_ provider.Provider                  = (*pbxProvider)(nil)
+	_ provider.ProviderWithListResources = (*pbxProvider)(nil)
+)
 
 // New returns a constructor of the provider for providerserver.
 func New(version string) func() provider.Provider {
@@ -358,6 +362,7 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
+	resp.ListResourceData = client
 }
 
 // clientFrom returns the client the provider's Configure made, or nil before
@@ -383,6 +388,10 @@ func tflogger(ctx context.Context, msg string, fields map[string]any) {
 
 func (p *pbxProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{NewUserResource}
+}
+
+func (p *pbxProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewUserListResource}
 }
 
 func (p *pbxProvider) DataSources(_ context.Context) []func() datasource.DataSource {

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -30,6 +31,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure      = (*userResource)(nil)
 	_ resource.ResourceWithImportState    = (*userResource)(nil)
+	_ resource.ResourceWithIdentity       = (*userResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*userResource)(nil)
 )
 
@@ -466,6 +468,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if followed != nil {
 		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
 	}
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: plan.ID})...)
 }
 
 func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -474,6 +477,8 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Set first: a state from before identity existed gets one even when the user is gone.
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: state.ID})...)
 	u, err := r.client.GetUser(ctx, state.ID.ValueString())
 	if errors.Is(err, pbxapi.ErrNotFound) {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("PBX user %s is gone", state.ID.ValueString()),
@@ -554,6 +559,7 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: plan.ID})...)
 }
 
 func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -570,10 +576,16 @@ func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 
 var objectIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// ImportState accepts the PBX _id, or number:NNN to look the _id up.
+// ImportState accepts the PBX _id, or number:NNN to look the _id up, or
+// (an import block with identity, Terraform 1.12+) the identity's id.
 func (r *userResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	id := req.ID
-	if number, ok := strings.CutPrefix(id, "number:"); ok {
+	if id == "" && req.Identity != nil && !req.Identity.Raw.IsNull() {
+		id = importIdentityID(ctx, req, resp)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	} else if number, ok := strings.CutPrefix(id, "number:"); ok {
 		if !digitsPattern.MatchString(number) {
 			resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q: after number: give the extension number (digits), e.g. number:530.", id))
 			return
@@ -594,6 +606,41 @@ func (r *userResource) ImportState(ctx context.Context, req resource.ImportState
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: types.StringValue(id)})...)
+}
+
+// userIdentityModel is pbx_user's resource identity: the PBX _id, which never
+// changes (a number change is an in-place update).
+type userIdentityModel struct {
+	ID types.String `tfsdk:"id"`
+}
+
+func (r *userResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identityschema.Schema{
+		Attributes: map[string]identityschema.Attribute{
+			"id": identityschema.StringAttribute{
+				Description:       "The PBX's identifier of the extension (`_id`, 24 lowercase hexadecimal digits), as in the resource's `id`.",
+				RequiredForImport: true,
+			},
+		},
+	}
+}
+
+// importIdentityID returns the _id of an import block's identity, or adds an
+// error when it is not one.
+func importIdentityID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) string {
+	var identity userIdentityModel
+	resp.Diagnostics.Append(req.Identity.Get(ctx, &identity)...)
+	if resp.Diagnostics.HasError() {
+		return ""
+	}
+	id := identity.ID.ValueString()
+	if !objectIDPattern.MatchString(id) {
+		resp.Diagnostics.AddError("Invalid import identity",
+			fmt.Sprintf("identity.id %q is not a PBX user _id (24 lowercase hex digits, e.g. 603b41443e14270c550bf15a). "+
+				"To import by extension number, use id = \"number:NNN\" in the import block instead of identity.", id))
+	}
+	return id
 }
 
 // describe turns a client error into a diagnostic detail that says what
