@@ -387,11 +387,11 @@ func tflogger(ctx context.Context, msg string, fields map[string]any) {
 }
 
 func (p *pbxProvider) Resources(_ context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewUserResource}
+	return []func() resource.Resource{NewUserResource, NewDirectoryEntryResource}
 }
 
 func (p *pbxProvider) ListResources(_ context.Context) []func() list.ListResource {
-	return []func() list.ListResource{NewUserListResource}
+	return []func() list.ListResource{NewUserListResource, NewDirectoryEntryListResource}
 }
 
 func (p *pbxProvider) DataSources(_ context.Context) []func() datasource.DataSource {
