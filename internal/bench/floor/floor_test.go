@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"math/big"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// TestFloorWrapsEveryRealType checks that the floor serves every resource and data
+// source of the real provider under the real type names.
+func TestFloorWrapsEveryRealType(t *testing.T) {
+	ctx := context.Background()
+	p := New("test")()
+	var meta provider.MetadataResponse
+	p.Metadata(ctx, provider.MetadataRequest{}, &meta)
+	if meta.TypeName != "pbx" {
+		t.Fatalf("provider type name %q, want pbx", meta.TypeName)
+	}
+	resources := map[string]bool{}
+	for _, newRes := range p.Resources(ctx) {
+		var m resource.MetadataResponse
+		newRes().Metadata(ctx, resource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
+		resources[m.TypeName] = true
+	}
+	dataSources := map[string]bool{}
+	for _, newDS := range p.DataSources(ctx) {
+		var m datasource.MetadataResponse
+		newDS().Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: meta.TypeName}, &m)
+		dataSources[m.TypeName] = true
+	}
+	if !resources["pbx_user"] || !dataSources["pbx_directory_entry"] {
+		t.Errorf("resources %v, data sources %v; want pbx_user and pbx_directory_entry among them", resources, dataSources)
+	}
+}
+
+// TestFillUnknownUserPlan fills a planned pbx_user whose computed values are unknown.
+func TestFillUnknownUserPlan(t *testing.T) {
+	ctx := context.Background()
+	var res resource.Resource
+	for _, newRes := range New("test")().Resources(ctx) {
+		r := newRes()
+		var m resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "pbx"}, &m)
+		if m.TypeName == "pbx_user" {
+			res = r
+		}
+	}
+	if res == nil {
+		t.Fatal("no pbx_user in the floor")
+	}
+	var s resource.SchemaResponse
+	res.Schema(ctx, resource.SchemaRequest{}, &s)
+	typ, ok := s.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("schema type %T is not an object", s.Schema.Type().TerraformType(ctx))
+	}
+	attrs := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		attrs[name] = tftypes.NewValue(at, tftypes.UnknownValue)
+	}
+	attrs["number"] = tftypes.NewValue(tftypes.String, "201")
+	attrs["call_limit"] = tftypes.NewValue(tftypes.Number, nil)
+	plan := tftypes.NewValue(typ, attrs)
+
+	state, err := fillUnknown(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !state.IsFullyKnown() {
+		t.Fatalf("state has unknown values: %v", state)
+	}
+	var got map[string]tftypes.Value
+	if err := state.As(&got); err != nil {
+		t.Fatal(err)
+	}
+	var id, number, name string
+	for key, dst := range map[string]*string{"id": &id, "number": &number, "name": &name} {
+		if err := got[key].As(dst); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{24}$`).MatchString(id) || number != "201" || name != "" {
+		t.Errorf("id %q, number %q, name %q; want 24 hex digits, the planned 201 and an empty name", id, number, name)
+	}
+	if !got["call_limit"].IsNull() {
+		t.Errorf("call_limit %v: a known null must stay null", got["call_limit"])
+	}
+	var port big.Float
+	if err := got["port"].As(&port); err != nil || port.Sign() != 0 {
+		t.Errorf("port %v (%v), want the zero number", got["port"], err)
+	}
+}
+
+// TestFillComputedPlural gives a plural data source of pbx_directory_entries' shape one
+// entry per uuid, and fills the other computed attributes.
+func TestFillComputedPlural(t *testing.T) {
+	ctx := context.Background()
+	schema := dsschema.Schema{Attributes: map[string]dsschema.Attribute{
+		"uuids": dsschema.ListAttribute{ElementType: types.StringType, Required: true},
+		"entries": dsschema.MapNestedAttribute{Computed: true, NestedObject: dsschema.NestedAttributeObject{
+			Attributes: map[string]dsschema.Attribute{
+				"uuid":      dsschema.StringAttribute{Computed: true},
+				"name":      dsschema.StringAttribute{Computed: true},
+				"timestamp": dsschema.Int64Attribute{Computed: true},
+			},
+		}},
+		"series": dsschema.StringAttribute{Computed: true},
+	}}
+	typ, ok := schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("schema type %T is not an object", schema.Type().TerraformType(ctx))
+	}
+	uuids := []tftypes.Value{tftypes.NewValue(tftypes.String, "A"), tftypes.NewValue(tftypes.String, "B")}
+	config := tftypes.NewValue(typ, map[string]tftypes.Value{
+		"uuids":   tftypes.NewValue(typ.AttributeTypes["uuids"], uuids),
+		"entries": tftypes.NewValue(typ.AttributeTypes["entries"], nil),
+		"series":  tftypes.NewValue(tftypes.String, nil),
+	})
+	state, err := fillComputed(schema, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]tftypes.Value
+	if err := state.As(&got); err != nil {
+		t.Fatal(err)
+	}
+	var entries map[string]tftypes.Value
+	if err := got["entries"].As(&entries); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Fatalf("%d entries, want one per uuid: %v", len(entries), entries)
+	}
+	for key, e := range entries {
+		var attrs map[string]tftypes.Value
+		var uuid string
+		if err := e.As(&attrs); err != nil || attrs["uuid"].As(&uuid) != nil || uuid != key {
+			t.Errorf("entry %s: %v (uuid %q)", key, e, uuid)
+		}
+	}
+	if got["series"].IsNull() || !state.IsFullyKnown() {
+		t.Errorf("series %v, state %v: every computed attribute must be set", got["series"], state)
+	}
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProcKB(t *testing.T) {
+	status := "Name:\tterraform-provi\nVmPeak:\t 1300000 kB\nVmHWM:\t   45312 kB\nVmRSS:\t   40000 kB\n"
+	for _, tc := range []struct {
+		name, data, key string
+		want            int64
+		ok              bool
+	}{
+		{"status VmHWM", status, "VmHWM", 45312, true},
+		{"status VmRSS", status, "VmRSS", 40000, true},
+		{"prefix of another key", status, "VmH", 0, false},
+		{"missing", status, "VmSwap", 0, false},
+		{"meminfo", "MemTotal:       24684000 kB\nMemFree: 1 kB\n", "MemTotal", 24684000, true},
+		{"no unit", "VmHWM:\t45312\n", "VmHWM", 0, false},
+		{"not a number", "VmHWM:\tlots kB\n", "VmHWM", 0, false},
+		{"negative", "VmHWM:\t-5 kB\n", "VmHWM", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := procKB([]byte(tc.data), tc.key)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("procKB(%q) = %d, %v; want %d, %v", tc.key, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestFormatRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		counts map[string]int
+		want   string
+	}{
+		{"no counts", nil, "n/a"},
+		{"all zero", map[string]int{"users/add": 0, "dir/get": 0}, "none"},
+		{"endpoint order, zeros left out", map[string]int{"dir/query": 1, "users/search": 2, "users/add": 1000, "dir/get": 0}, "users/add 1000, users/search 2, dir/query 1"},
+		{"unknown endpoints last, sorted", map[string]int{"x/b": 1, "x/a": 2, "dir/get": 3}, "dir/get 3, x/a 2, x/b 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := formatRequests(tc.counts); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPluralFromSchema(t *testing.T) {
+	const head = `{"format_version":"1.0","provider_schemas":{"registry.terraform.io/pbx-iac/pbx":{"data_source_schemas":{`
+	for _, tc := range []struct {
+		name, json string
+		want       bool
+		wantErr    bool
+	}{
+		{"singular only", head + `"pbx_directory_entry":{"block":{"attributes":{"uuid":{}}}}}}}}`, false, false},
+		{"plural", head + `"pbx_directory_entries":{"block":{"attributes":{"uuids":{},"entries":{},"series":{}}}}}}}}`, true, false},
+		{"plural of another shape", head + `"pbx_directory_entries":{"block":{"attributes":{"uuid_list":{},"entries":{},"series":{}}}}}}}}`, false, false},
+		{"no pbx provider", `{"provider_schemas":{}}`, false, true},
+		{"not JSON", `Error: no`, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, note, err := pluralFromSchema([]byte(tc.json))
+			if got != tc.want || (err != nil) != tc.wantErr || (err == nil && note == "") {
+				t.Errorf("got %v, %q, %v; want %v, a note, error %v", got, note, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestGenerateConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		kind     configKind
+		n        int
+		plural   bool
+		contains []string
+		absent   []string
+		count    map[string]int
+	}{
+		{"users with plural", kindUsers, 4, true,
+			[]string{`resource "pbx_user" "user"`, `data "pbx_directory_entries" "all"`, `u00003 = { number = "100003", name = "User 00003"`},
+			[]string{"terraform_data"},
+			map[string]int{"directory_uuid = \"BE0C": 2, "directory_uuid = null": 2, "\"BE0C": 6}},
+		{"users without plural", kindUsers, 4, false,
+			[]string{`resource "pbx_user" "user"`}, []string{"pbx_directory_entries", "uuids"}, nil},
+		{"terraform_data", kindUsersData, 3, true,
+			[]string{`resource "terraform_data" "user"`, "input = each.value"}, []string{"pbx_", "provider"}, map[string]int{"secret = ": 3}},
+		{"singular", kindSingular, 3, true,
+			[]string{`data "pbx_directory_entry" "entry"`, "for_each = toset(local.uuids)"}, []string{"pbx_user", "pbx_directory_entries"}, map[string]int{`"BE0C`: 3}},
+		{"plural", kindPlural, 3, true,
+			[]string{`data "pbx_directory_entries" "all"`}, []string{"pbx_user", "pbx_directory_entry\""}, map[string]int{`"BE0C`: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := generateConfig(tc.kind, tc.n, tc.plural)
+			for _, s := range tc.contains {
+				if !strings.Contains(cfg, s) {
+					t.Errorf("missing %q in\n%s", s, cfg)
+				}
+			}
+			for _, s := range tc.absent {
+				if strings.Contains(cfg, s) {
+					t.Errorf("unexpected %q in\n%s", s, cfg)
+				}
+			}
+			for s, want := range tc.count {
+				if got := strings.Count(cfg, s); got != want {
+					t.Errorf("%d × %q, want %d in\n%s", got, s, want, cfg)
+				}
+			}
+		})
+	}
+}
+
+func TestEntryUUIDsAreDistinctAndValid(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range 9000 {
+		u := entryFor(i).uuid
+		if len(u) != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-' || seen[u] {
+			t.Fatalf("entry %d: uuid %q is malformed or repeated", i, u)
+		}
+		seen[u] = true
+	}
+}
+
+// TestTargets evaluates the issue's targets from results, met and missed.
+func TestTargets(t *testing.T) {
+	res := func(target string, kind configKind, n, lat int, phase string, secs float64, req map[string]int, kb int64) result {
+		return result{N: n, Target: target, LatencyMS: lat, Kind: kind, Phase: phase,
+			Wall: time.Duration(secs * float64(time.Second)), Requests: req, ProviderKB: kb}
+	}
+	base := []result{
+		res(targetFloor, kindUsers, 1000, 0, "apply", 10, nil, 50000),
+		res(targetFloor, kindUsers, 1000, 0, "plan", 10, nil, 50000),
+		res(targetPBX, kindPlural, 500, 20, "plan", 0.5, map[string]int{"dir/query": 1}, 40000),
+		res(targetPBX, kindUsers, 5000, 20, "plan", 50, map[string]int{"users/search": 1}, 140000),
+	}
+	good := append(append([]result{}, base...),
+		res(targetPBX, kindUsers, 1000, 20, "apply", 11, map[string]int{"users/add": 1000, "users/search": 1}, 60000),
+		res(targetPBX, kindUsers, 1000, 20, "plan", 10.5, map[string]int{"users/search": 1, "dir/query": 2}, 60000),
+		res(targetPBX, kindSingular, 500, 20, "plan", 6, map[string]int{"dir/get": 500}, 60000),
+	)
+	bad := append(append([]result{}, base...),
+		res(targetPBX, kindUsers, 1000, 20, "apply", 12, map[string]int{"users/add": 1000, "dir/get": 11}, 60000),
+		res(targetPBX, kindUsers, 1000, 20, "plan", 12, map[string]int{"users/search": 1000}, 60000),
+		res(targetPBX, kindSingular, 500, 20, "plan", 4, map[string]int{"dir/get": 500}, 60000),
+		res(targetPBX, kindUsers, 5000, 20, "apply", 50, map[string]int{"users/add": 5000}, 160000),
+	)
+	opts := options{ns: []int{1000, 5000}, latencies: []int{20}, parallelism: 10}
+	for _, tc := range []struct {
+		name    string
+		results []result
+		want    []string
+	}{
+		{"all met", good, []string{"yes", "yes", "yes", "yes", "yes", "yes"}},
+		{"all missed", bad, []string{"**no**", "**no**", "**no**", "**no**", "**no**", "**no**"}},
+		{"nothing run", nil, []string{"not measured", "not measured", "not measured", "not measured", "not measured", "not measured"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := report{Opts: opts, Results: tc.results, Plural: true}
+			got := rep.targets()
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d targets, want %d", len(got), len(tc.want))
+			}
+			for i, tg := range got {
+				if tg.met != tc.want[i] {
+					t.Errorf("target %d (%s): %s (%s), want %s", i+1, tg.what, tg.met, tg.measured, tc.want[i])
+				}
+			}
+			md := rep.markdown()
+			if strings.Count(md, "\n| ") < len(got) {
+				t.Errorf("the report has no targets table:\n%s", md)
+			}
+		})
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-n", "100, 1000", "-latency", "20"})
+	if err != nil || len(o.ns) != 2 || o.ns[1] != 1000 || len(o.latencies) != 1 || o.parallelism != 10 {
+		t.Errorf("got %+v, %v", o, err)
+	}
+	for _, args := range [][]string{{"-n", "1"}, {"-n", "x"}, {"-n", "20000"}, {"-latency", "-2"}, {"-parallelism", "0"}, {"extra"}} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("parseFlags(%q) accepted", args)
+		}
+	}
+}
+
+func TestPlanOrder(t *testing.T) {
+	got := plan([]int{1000, 100}, []int{2, 20}, true)
+	var names []string
+	for _, j := range got {
+		names = append(names, j.String())
+	}
+	want := []string{
+		"N=100 users, pbx at 20 ms", "50 singular vs plural data sources, pbx at 20 ms",
+		"N=100 users, floor", "50 singular vs plural data sources, floor",
+		"N=100 users, terraform_data",
+		"N=1000 users, pbx at 20 ms", "500 singular vs plural data sources, pbx at 20 ms",
+		"N=1000 users, floor", "500 singular vs plural data sources, floor",
+		"N=1000 users, terraform_data",
+		"N=100 users, pbx at 2 ms", "50 singular vs plural data sources, pbx at 2 ms",
+		"N=1000 users, pbx at 2 ms", "500 singular vs plural data sources, pbx at 2 ms",
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+	if got := plan([]int{100}, []int{20}, false); len(got) != 3 {
+		t.Errorf("without the plural data source: %d jobs, want 3 (pbx, floor, terraform_data users)", len(got))
+	}
+}
+
+func TestEstimate(t *testing.T) {
+	at := func(n int, phase string, secs float64) result {
+		return result{N: n, Target: targetFloor, Kind: kindUsers, Phase: phase, Wall: time.Duration(secs * float64(time.Second))}
+	}
+	j := job{n: 4000, target: targetFloor}
+	for _, tc := range []struct {
+		name    string
+		results []result
+		want    time.Duration
+		ok      bool
+	}{
+		{"nothing smaller", nil, 0, false},
+		{"one phase missing", []result{at(1000, "apply", 10)}, 0, false},
+		{"one N: exponent 1.5", []result{at(1000, "apply", 10), at(1000, "plan", 5)}, 120 * time.Second, true},
+		{"two N: fitted exponent 1", []result{at(100, "apply", 1), at(1000, "apply", 10), at(100, "plan", 0.5), at(1000, "plan", 5)}, 60 * time.Second, true},
+		{"fitted exponent capped at 2", []result{at(500, "apply", 1), at(1000, "apply", 100), at(1000, "plan", 1)}, 1608 * time.Second, true},
+		{"failed runs are no basis", []result{{N: 1000, Target: targetFloor, Kind: kindUsers, Phase: "apply", Wall: time.Second, Err: "x"}, at(1000, "plan", 1)}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := estimate(tc.results, j, 1000)
+			if ok != tc.ok || (got-tc.want).Abs() > time.Second {
+				t.Errorf("got %s, %v; want %s, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

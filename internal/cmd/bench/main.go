@@ -1,0 +1,216 @@
+// Command bench is `make bench`: it measures the provider through Terraform against the
+// mock PBX and writes BENCHMARKS.md. It needs only Go and Terraform.
+//
+//  1. build the provider, the plugin floor (internal/bench/floor: the same schemas, no
+//     I/O) and the mock (internal/cmd/pbxmock) into a temporary directory;
+//  2. start the mock on 127.0.0.1 with its control API;
+//  3. for each N, generate a configuration of N pbx_user (half linked to seeded directory
+//     entries) plus one pbx_directory_entries over the N entries, and run `terraform
+//     apply` and then a no-change `terraform plan` with -parallelism=10: against the
+//     provider at each latency injected into the mock, against the floor, and the same
+//     users as Terraform's built-in terraform_data;
+//  4. plan N/2 singular pbx_directory_entry against one pbx_directory_entries over the
+//     same N/2 uuids;
+//  5. write the tables (wall time, ratio to the floor, requests per endpoint from the
+//     mock's counters, the provider's peak RSS) and the issue's targets to BENCHMARKS.md.
+//
+// The mock and every Terraform process are stopped on exit, on error and on Ctrl-C; the
+// temporary directory is removed unless -keep is given.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const modulePath = "github.com/pbx-iac/terraform-provider-pbx"
+
+type options struct {
+	out            string
+	version        string
+	ns             []int
+	latencies      []int
+	parallelism    int
+	singularMaxN   int
+	lowLatencyMaxN int
+	budget         time.Duration
+	terraform      string
+	keep           bool
+	cmdTimeout     time.Duration
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "\nbench FAILED:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	var ns, lat string
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "write the report to this file (relative to the repository root)")
+	fs.StringVar(&o.version, "version", "0.1.0-dev", "provider version to build (the commit is appended)")
+	fs.StringVar(&ns, "n", "100,1000,5000", "numbers of users, comma-separated")
+	fs.StringVar(&lat, "latency", "2,20", "latencies injected into every mock API request, in ms, comma-separated")
+	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
+	fs.IntVar(&o.singularMaxN, "singular-max-n", 1000, "largest N whose N/2 singular data sources are planned (Terraform's cost grows faster than N)")
+	fs.IntVar(&o.lowLatencyMaxN, "low-latency-max-n", 9000, "largest N run at latencies below 20 ms (the targets are at 20 ms)")
+	fs.DurationVar(&o.budget, "budget", 13*time.Minute, "time budget of the whole run (builds included): a measurement projected to end later is skipped, and said so")
+	fs.StringVar(&o.terraform, "terraform", "", "terraform binary (default: terraform on PATH)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configurations, states, logs)")
+	fs.DurationVar(&o.cmdTimeout, "timeout", 10*time.Minute, "timeout of each terraform command")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var err error
+	if o.ns, err = parseInts(ns); err != nil {
+		return o, fmt.Errorf("-n: %w", err)
+	}
+	if o.latencies, err = parseInts(lat); err != nil {
+		return o, fmt.Errorf("-latency: %w", err)
+	}
+	for _, n := range o.ns {
+		if n < 2 || n > 9000 {
+			return o, fmt.Errorf("-n: %d is not between 2 and 9000 (the mock holds 10000 directory entries)", n)
+		}
+	}
+	if o.parallelism < 1 {
+		return o, errors.New("-parallelism must be at least 1")
+	}
+	return o, nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, o options) (err error) {
+	started := time.Now()
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := findRepoRoot(wd)
+	if err != nil {
+		return err
+	}
+	if o.terraform == "" {
+		if o.terraform, err = exec.LookPath("terraform"); err != nil {
+			return errors.New("terraform was not found on PATH: install Terraform (>= 1.11) or pass -terraform")
+		}
+	}
+	tmp, err := os.MkdirTemp("", "pbx-bench-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep || err != nil {
+			fmt.Printf("\nConfigurations, states and logs kept in %s\n", tmp)
+			return
+		}
+		_ = os.RemoveAll(tmp)
+	}()
+
+	env, err := describeEnvironment(ctx, root, o.terraform)
+	if err != nil {
+		return err
+	}
+	env.ProviderVersion = o.version + "+" + env.Commit
+	fmt.Printf("%s, %s, %s\n", env.CPU, env.GoVersion, env.TerraformVersion)
+
+	fmt.Println("==> Building the provider, the plugin floor and the mock PBX")
+	bins, err := build(ctx, root, tmp, env.ProviderVersion)
+	if err != nil {
+		return err
+	}
+
+	fmt.Println("==> Starting the mock PBX on 127.0.0.1")
+	mock, err := startMock(ctx, bins.mock, tmp)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := mock.stop(); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	fmt.Printf("Mock PBX listening on %s (log: %s)\n", mock.url, mock.logPath)
+
+	b := &bench{opts: o, tmp: tmp, bins: bins, mock: mock, tf: o.terraform, hardDeadline: started.Add(o.budget + time.Minute)}
+	if err := b.writeCLIConfigs(); err != nil {
+		return err
+	}
+	b.plural, b.pluralNote, err = b.detectPlural(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println(b.pluralNote)
+
+	runErr := b.runAll(ctx, started)
+	if ctx.Err() != nil {
+		return ctx.Err() // interrupted: the report would be partial, so none is written
+	}
+	env.Duration = time.Since(started)
+	env.LoadAvgEnd = loadAvg()
+	rep := report{Env: env, Opts: o, Results: b.results, Notes: b.notes, Plural: b.plural}
+	out := o.out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	if writeErr := os.WriteFile(out, []byte(rep.markdown()), 0o644); writeErr != nil {
+		return errors.Join(runErr, writeErr)
+	}
+	fmt.Printf("\n==> Wrote %s (the run took %s)\n\n", out, env.Duration.Round(time.Second))
+	fmt.Print(rep.summary())
+	if runErr != nil {
+		return runErr
+	}
+	if failed := rep.failures(); failed > 0 {
+		return fmt.Errorf("%d measurement(s) failed; see %s and the logs in %s", failed, out, tmp)
+	}
+	return nil
+}
+
+// findRepoRoot walks up from dir to the directory holding this module's go.mod.
+func findRepoRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module "+modulePath+"\n") {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("%s is not inside the %s module; run make bench from the repository", dir, modulePath)
+		}
+	}
+}

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The issue's targets are stated for N = 1000 users at 20 ms.
+const (
+	targetN         = 1000
+	targetLatencyMS = 20
+	targetRSSN      = 5000
+	maxPlanRequests = 3
+	maxApplyReads   = 10 // "O(1) reads": requests other than users/add, at every N
+	maxPlanRatio    = 1.10
+	maxApplyRatio   = 1.15
+	maxPluralRatio  = 0.10
+	maxRSSMB        = 150.0
+)
+
+// endpointOrder is the mock's endpoint list, in the order the tables show them.
+var endpointOrder = []string{
+	"users/add", "users/search", "users/update", "users/remove",
+	"dir/get", "dir/query", "dir/create", "dir/update", "dir/delete", "dir/template",
+}
+
+type report struct {
+	Env     environment
+	Opts    options
+	Results []result
+	Notes   []string
+	Plural  bool
+}
+
+func label(r result) string {
+	t := r.Target
+	if r.Target == targetPBX {
+		t = fmt.Sprintf("pbx %d ms", r.LatencyMS)
+	}
+	what := map[configKind]string{
+		kindUsers: "users", kindUsersData: "users", kindSingular: "singular data sources", kindPlural: "plural data source",
+	}[r.Kind]
+	return fmt.Sprintf("%s, %s N=%d, %s", t, what, r.N, r.Phase)
+}
+
+// mb formats kB (KiB, as /proc reports them) as MB (10^6 bytes), the targets' unit.
+func mb(kb int64) string {
+	if kb <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MB", kbToMB(kb))
+}
+
+func kbToMB(kb int64) float64 { return float64(kb) * 1024 / 1e6 }
+
+// formatRequests lists the non-zero counts in endpoint order, then any endpoint the
+// mock added since, sorted; "none" when there were none, "n/a" without counts.
+func formatRequests(counts map[string]int) string {
+	if counts == nil {
+		return "n/a"
+	}
+	var parts []string
+	seen := map[string]bool{}
+	for _, e := range endpointOrder {
+		seen[e] = true
+		if c := counts[e]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", e, c))
+		}
+	}
+	var extra []string
+	for e, c := range counts {
+		if !seen[e] && c > 0 {
+			extra = append(extra, fmt.Sprintf("%s %d", e, c))
+		}
+	}
+	slices.Sort(extra)
+	parts = append(parts, extra...)
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func totalRequests(counts map[string]int) int {
+	t := 0
+	for _, c := range counts {
+		t += c
+	}
+	return t
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+// ratio formats a/b, "n/a" when either is missing.
+func ratio(a, b *result) string {
+	if v, ok := ratioValue(a, b); ok {
+		return fmt.Sprintf("%.2fx", v)
+	}
+	return "n/a"
+}
+
+func ratioValue(a, b *result) (float64, bool) {
+	if a == nil || b == nil || a.Err != "" || b.Err != "" || b.Wall <= 0 {
+		return 0, false
+	}
+	return a.Wall.Seconds() / b.Wall.Seconds(), true
+}
+
+func (rep report) find(target string, kind configKind, n, lat int, phase string) *result {
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Target == target && r.Kind == kind && r.N == n && r.Phase == phase && (target != targetPBX || r.LatencyMS == lat) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (rep report) failures() int {
+	n := 0
+	for _, r := range rep.Results {
+		if r.Err != "" && !r.CutOff {
+			n++
+		}
+	}
+	return n
+}
+
+// wallCell is a wall time, or why there is none.
+func wallCell(r *result) string {
+	switch {
+	case r == nil:
+		return "not run"
+	case r.CutOff:
+		return "cut off"
+	case r.Err != "":
+		return "FAILED"
+	}
+	return seconds(r.Wall)
+}
+
+func planCell(r *result) string {
+	switch {
+	case r == nil:
+		return "not run"
+	case r.CutOff:
+		return "cut off"
+	case r.Err != "":
+		return "FAILED"
+	case r.Changes:
+		return "**no: changes**"
+	}
+	return "yes"
+}
+
+func rssCell(rs ...*result) string {
+	var cells []string
+	for _, r := range rs {
+		if r == nil {
+			cells = append(cells, "-")
+			continue
+		}
+		cells = append(cells, mb(r.ProviderKB))
+	}
+	return strings.Join(cells, " / ")
+}
+
+func requestsCell(r *result) string {
+	if r == nil {
+		return "-"
+	}
+	if r.Requests == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%d: %s", totalRequests(r.Requests), formatRequests(r.Requests))
+}
+
+// rows are the targets in table order: pbx at each latency, the floor, terraform_data.
+type row struct {
+	target string
+	lat    int
+}
+
+func (rep report) rows(kinds ...configKind) []row {
+	var out []row
+	for _, lat := range rep.Opts.latencies {
+		out = append(out, row{targetPBX, lat})
+	}
+	out = append(out, row{targetFloor, 0})
+	if slices.Contains(kinds, kindUsersData) {
+		out = append(out, row{targetData, 0})
+	}
+	return out
+}
+
+func (rw row) name() string {
+	switch rw.target {
+	case targetPBX:
+		return fmt.Sprintf("pbx, %d ms", rw.lat)
+	case targetFloor:
+		return "plugin floor"
+	}
+	return "`terraform_data`"
+}
+
+func (rep report) usersTable() string {
+	var b strings.Builder
+	b.WriteString("| N | target | apply | apply / floor | no-change plan | plan / floor | plan empty | requests, apply | requests, plan | provider peak RSS, apply / plan |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---:|---|---|---|---:|\n")
+	for _, n := range rep.Opts.ns {
+		floorApply := rep.find(targetFloor, kindUsers, n, 0, "apply")
+		floorPlan := rep.find(targetFloor, kindUsers, n, 0, "plan")
+		for _, rw := range rep.rows(kindUsers, kindUsersData) {
+			kind := kindUsers
+			if rw.target == targetData {
+				kind = kindUsersData
+			}
+			apply := rep.find(rw.target, kind, n, rw.lat, "apply")
+			plan := rep.find(rw.target, kind, n, rw.lat, "plan")
+			if apply == nil && plan == nil {
+				continue
+			}
+			rss := "n/a"
+			if rw.target != targetData {
+				rss = rssCell(apply, plan)
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, rw.name(),
+				wallCell(apply), ratio(apply, floorApply), wallCell(plan), ratio(plan, floorPlan), planCell(plan),
+				requestsCell(apply), requestsCell(plan), rss)
+		}
+	}
+	return b.String()
+}
+
+func (rep report) dataSourceTable() string {
+	var b strings.Builder
+	b.WriteString("| entries | target | N/2 × `pbx_directory_entry` | 1 × `pbx_directory_entries` | plural / singular | requests, singular | requests, plural | provider peak RSS, singular / plural |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---|---|---:|\n")
+	for _, n := range rep.Opts.ns {
+		half := n / 2
+		for _, rw := range rep.rows(kindSingular) {
+			s := rep.find(rw.target, kindSingular, half, rw.lat, "plan")
+			p := rep.find(rw.target, kindPlural, half, rw.lat, "plan")
+			if s == nil && p == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s |\n", half, rw.name(),
+				wallCell(s), wallCell(p), ratio(p, s), requestsCell(s), requestsCell(p), rssCell(s, p))
+		}
+	}
+	return b.String()
+}
+
+// target is one line of the targets table.
+type target struct {
+	what, measured, met string
+}
+
+func metCell(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func (rep report) targets() []target {
+	var out []target
+	notRun := func(what, why string) { out = append(out, target{what, why, "not measured"}) }
+	suffix := ""
+	if !rep.Plural {
+		suffix = " (users only: the provider has no `pbx_directory_entries` yet)"
+	}
+
+	// 1. No-change plan: at most 3 requests at any N, at most 1.10x the floor.
+	var counts []string
+	allOK, measured := true, false
+	for _, n := range rep.Opts.ns {
+		if p := rep.find(targetPBX, kindUsers, n, targetLatencyMS, "plan"); p != nil && p.Err == "" {
+			t := totalRequests(p.Requests)
+			counts = append(counts, fmt.Sprintf("N=%d: %d", n, t))
+			allOK = allOK && t <= maxPlanRequests
+			measured = true
+		}
+	}
+	what := fmt.Sprintf("No-change plan of N users + one plural data source over N uuids: at most %d requests for any N (%d ms)", maxPlanRequests, targetLatencyMS)
+	if measured {
+		out = append(out, target{what, strings.Join(counts, ", ") + suffix, metCell(allOK)})
+	} else {
+		notRun(what, "no successful plan at 20 ms")
+	}
+	what = fmt.Sprintf("The same plan at N=%d, %d ms: at most %.2fx the plugin floor's plan", targetN, targetLatencyMS, maxPlanRatio)
+	pp, fp := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "plan"), rep.find(targetFloor, kindUsers, targetN, 0, "plan")
+	if v, ok := ratioValue(pp, fp); ok {
+		out = append(out, target{what, fmt.Sprintf("%.2fx (%s vs %s)%s", v, seconds(pp.Wall), seconds(fp.Wall), suffix), metCell(v <= maxPlanRatio)})
+	} else {
+		notRun(what, "no successful pair of plans")
+	}
+
+	// 2. Apply: N users/add plus O(1) reads, at most 1.15x the floor.
+	counts, allOK, measured = nil, true, false
+	for _, n := range rep.Opts.ns {
+		if a := rep.find(targetPBX, kindUsers, n, targetLatencyMS, "apply"); a != nil && a.Err == "" {
+			adds := a.Requests["users/add"]
+			other := totalRequests(a.Requests) - adds
+			counts = append(counts, fmt.Sprintf("N=%d: %d users/add + %d other", n, adds, other))
+			allOK = allOK && adds == n && other <= maxApplyReads
+			measured = true
+		}
+	}
+	what = fmt.Sprintf("Apply creating N users: N `users/add` plus O(1) reads (here: at most %d other requests at every N, %d ms)", maxApplyReads, targetLatencyMS)
+	if measured {
+		out = append(out, target{what, strings.Join(counts, ", "), metCell(allOK)})
+	} else {
+		notRun(what, "no successful apply at 20 ms")
+	}
+	what = fmt.Sprintf("The same apply at N=%d, %d ms: at most %.2fx the plugin floor's apply", targetN, targetLatencyMS, maxApplyRatio)
+	pa, fa := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "apply"), rep.find(targetFloor, kindUsers, targetN, 0, "apply")
+	if v, ok := ratioValue(pa, fa); ok {
+		out = append(out, target{what, fmt.Sprintf("%.2fx (%s vs %s)", v, seconds(pa.Wall), seconds(fa.Wall)), metCell(v <= maxApplyRatio)})
+	} else {
+		notRun(what, "no successful pair of applies")
+	}
+
+	// 3. Plural over N/2 entries: at most 0.1x the plan of N/2 singular data sources.
+	what = fmt.Sprintf("Plan of one `pbx_directory_entries` over N/2 = %d entries: at most %.1fx the plan of %d `pbx_directory_entry` (%d ms)",
+		targetN/2, maxPluralRatio, targetN/2, targetLatencyMS)
+	ps, pl := rep.find(targetPBX, kindSingular, targetN/2, targetLatencyMS, "plan"), rep.find(targetPBX, kindPlural, targetN/2, targetLatencyMS, "plan")
+	switch v, ok := ratioValue(pl, ps); {
+	case !rep.Plural:
+		notRun(what, "the provider has no `pbx_directory_entries` yet")
+	case ok:
+		out = append(out, target{what, fmt.Sprintf("%.3fx (%s vs %s)", v, seconds(pl.Wall), seconds(ps.Wall)), metCell(v <= maxPluralRatio)})
+	default:
+		notRun(what, "no successful pair of plans")
+	}
+
+	// 4. Provider peak RSS at N=5000.
+	what = fmt.Sprintf("Provider peak RSS at N=%d under %.0f MB (users apply and plan, every latency)", targetRSSN, maxRSSMB)
+	var peak int64
+	for _, r := range rep.Results {
+		if r.Target == targetPBX && r.Kind == kindUsers && r.N == targetRSSN && r.Err == "" {
+			peak = max(peak, r.ProviderKB)
+		}
+	}
+	if peak > 0 {
+		out = append(out, target{what, mb(peak) + suffix, metCell(kbToMB(peak) < maxRSSMB)})
+	} else {
+		notRun(what, fmt.Sprintf("no successful run at N=%d", targetRSSN))
+	}
+	return out
+}
+
+func (rep report) targetsTable() string {
+	var b strings.Builder
+	b.WriteString("| target (issue 8) | measured | met |\n|---|---|---|\n")
+	for _, t := range rep.targets() {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.what, t.measured, t.met)
+	}
+	return b.String()
+}
+
+func (rep report) markdown() string {
+	e := rep.Env
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Benchmarks
+
+Written by `+"`make bench`"+` (internal/cmd/bench) on %s; the whole run took %s.
+Do not edit by hand: run `+"`make bench`"+` again.
+
+| | |
+|---|---|
+| machine | %d CPUs (%s), %d MB memory; load average %s at the start, %s at the end |
+| Go | %s |
+| Terraform | %s |
+| provider | %s, built from the working tree by the bench |
+
+The machine's 2 cores were shared with other work during the run (see the load average), so wall
+times are noisy: ratios within one run are more telling than the absolute seconds, and a ratio
+near a threshold should be measured again before anything is concluded from it.
+
+## Targets
+
+%s
+## Users: apply, then a no-change plan
+
+%s
+## Data sources: N/2 singular against one plural (plan)
+
+`, e.Date.Format("2006-01-02 15:04 MST"), e.Duration.Round(time.Second), e.CPUs, e.CPU, e.MemoryMB, e.LoadAvg, e.LoadAvgEnd,
+		e.GoVersion, e.TerraformVersion, e.ProviderVersion, rep.targetsTable(), rep.usersTable())
+	if rep.Plural {
+		b.WriteString(rep.dataSourceTable())
+	} else {
+		b.WriteString("Not measured: the provider has no `pbx_directory_entries` data source yet.\n")
+	}
+	fmt.Fprintf(&b, `
+## What is measured
+
+- **Configurations.** N `+"`pbx_user`"+` created with `+"`for_each`"+` over a literal local map: the odd ones with
+  a name, the even ones (half) linked with `+"`directory_uuid`"+` to a directory entry seeded in the mock and
+  named after it. When the provider has it, one `+"`pbx_directory_entries`"+` reads all N seeded entries (a
+  superset of the linked ones, as the issue's first target states it). The data-source comparison plans
+  N/2 `+"`pbx_directory_entry`"+` (`+"`for_each`"+`) against one `+"`pbx_directory_entries`"+` over the same N/2 uuids,
+  with no state.
+- **Targets.** *pbx*: the provider built from this tree, against the mock PBX (internal/cmd/pbxmock)
+  on 127.0.0.1, with the latency added to every API request through the mock's fault API
+  (`+"`PUT /_mock/faults`"+`, endpoint `+"`*`"+`). *plugin floor* (internal/bench/floor): a terraform-plugin-framework
+  provider with the real provider's resources, data sources and schemas (their own Metadata and Schema
+  methods) whose CRUD only copies the plan to the state and fills computed values, with no I/O; it is
+  the least Terraform and the framework can cost for this shape. *`+"`terraform_data`"+`*: the same users as
+  Terraform's built-in resource (`+"`input = each.value`"+`), with no plugin process at all. The floor and
+  `+"`terraform_data`"+` do no I/O, so they run once per N and serve as the baseline for every latency.
+- **Commands.** `+"`terraform apply -auto-approve`"+` into an empty state (the mock is wiped and re-seeded
+  first), then `+"`terraform plan -detailed-exitcode`"+`, which must exit 0 ("plan empty"); all with
+  `+"`-input=false -parallelism=%d`"+`, through a CLI configuration whose `+"`dev_overrides`"+` points at the
+  built provider or the floor (no `+"`terraform init`"+`). Wall time is from the start of the Terraform
+  process to its exit.
+- **Requests** are the mock's counters per endpoint (`+"`GET /_mock/requests`"+`), reset
+  (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first.
+- **Peak RSS.** While Terraform runs, every 50 ms the bench lists /proc, picks every process whose
+  executable (`+"`/proc/<pid>/exe`"+`) is the built provider binary (Terraform may start it more than once per
+  command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from
+  `+"`/proc/<pid>/status`"+`. The table shows the largest value of any provider process. VmHWM never
+  decreases, so polling misses only growth in a process's last 50 ms. MB are 10^6 bytes.
+`, rep.Opts.parallelism)
+	if len(rep.Notes) > 0 {
+		b.WriteString("\n## Left out or failed, and why\n\n")
+		for _, n := range rep.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+// summary is the targets table for the terminal.
+func (rep report) summary() string {
+	var b strings.Builder
+	for _, t := range rep.targets() {
+		fmt.Fprintf(&b, "%-13s %s\n              %s\n", t.met, t.what, t.measured)
+	}
+	return b.String()
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// job is one group of measurements: N users applied then planned, or the N/2 singular
+// and plural data sources planned, for one target (and latency).
+type job struct {
+	n           int
+	target      string
+	lat         int
+	dataSources bool
+}
+
+func (j job) String() string {
+	t := j.target
+	if j.target == targetPBX {
+		t = fmt.Sprintf("pbx at %d ms", j.lat)
+	}
+	if j.dataSources {
+		return fmt.Sprintf("%d singular vs plural data sources, %s", j.n/2, t)
+	}
+	return fmt.Sprintf("N=%d users, %s", j.n, t)
+}
+
+// kinds and phases are the results a job produces.
+func (j job) parts(singularMaxN int) []result {
+	if j.dataSources {
+		var out []result
+		for _, k := range dataSourceKinds(j.n, singularMaxN) {
+			out = append(out, result{N: j.n / 2, Target: j.target, LatencyMS: j.lat, Kind: k, Phase: "plan"})
+		}
+		return out
+	}
+	kind := kindUsers
+	if j.target == targetData {
+		kind = kindUsersData
+	}
+	return []result{
+		{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kind, Phase: "apply"},
+		{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kind, Phase: "plan"},
+	}
+}
+
+// dataSourceKinds: the singular data sources only up to singularMaxN users, because
+// Terraform's own cost for data sources grows faster than N.
+func dataSourceKinds(n, singularMaxN int) []configKind {
+	if n <= singularMaxN {
+		return []configKind{kindSingular, kindPlural}
+	}
+	return []configKind{kindPlural}
+}
+
+// plan lists the jobs in priority order: first the targets' latency, for each N in
+// increasing order the provider, the floor and terraform_data; then the provider at the
+// other latencies, again by N.
+func plan(ns, latencies []int, plural bool) []job {
+	ns = slices.Clone(ns)
+	slices.Sort(ns)
+	var out []job
+	add := func(n int, target string, lat int) {
+		out = append(out, job{n: n, target: target, lat: lat})
+		if plural && target != targetData {
+			out = append(out, job{n: n, target: target, lat: lat, dataSources: true})
+		}
+	}
+	for _, n := range ns {
+		if slices.Contains(latencies, targetLatencyMS) {
+			add(n, targetPBX, targetLatencyMS)
+		}
+		add(n, targetFloor, 0)
+		add(n, targetData, 0)
+	}
+	for _, lat := range latencies {
+		if lat == targetLatencyMS {
+			continue
+		}
+		for _, n := range ns {
+			add(n, targetPBX, lat)
+		}
+	}
+	return out
+}
+
+// estimate projects a job's duration from the same measurements at smaller N:
+// t(n) = t(m) * (n/m)^k, with k fitted on the two largest smaller N (clamped to 1..2),
+// or 1.5 with only one (Terraform's own time grows faster than N: from N=100 to 1000 the
+// exponent measured here was 1.3 to 1.5). ok is false when there is nothing to project
+// from.
+func estimate(results []result, j job, singularMaxN int) (time.Duration, bool) {
+	var total time.Duration
+	for _, p := range j.parts(singularMaxN) {
+		var prev []result
+		for _, r := range results {
+			if r.Target == p.Target && r.LatencyMS == p.LatencyMS && r.Kind == p.Kind && r.Phase == p.Phase && r.N < p.N && r.Err == "" {
+				prev = append(prev, r)
+			}
+		}
+		if len(prev) == 0 {
+			return 0, false
+		}
+		slices.SortFunc(prev, func(a, b result) int { return a.N - b.N })
+		last := prev[len(prev)-1]
+		k := 1.5
+		if len(prev) >= 2 {
+			before := prev[len(prev)-2]
+			if fit := math.Log(last.Wall.Seconds()/before.Wall.Seconds()) / math.Log(float64(last.N)/float64(before.N)); !math.IsNaN(fit) {
+				k = min(2, max(1, fit))
+			}
+		}
+		total += time.Duration(float64(last.Wall) * math.Pow(float64(p.N)/float64(last.N), k))
+	}
+	return total, true
+}
+
+// runAll runs the jobs in priority order while they fit in the time budget. A job
+// projected to end after the budget is skipped with a note, and so are the larger N of
+// the same target. Terraform failures are recorded in the results; only an error of
+// the bench itself (mock, files, Ctrl-C) stops the run.
+func (b *bench) runAll(ctx context.Context, started time.Time) error {
+	deadline := started.Add(b.opts.budget)
+	skipped := map[string]int{} // job without n -> the N at which it was first skipped
+	usersRan := map[int]bool{}  // N at which the provider's users job ran
+	for _, j := range plan(b.opts.ns, b.opts.latencies, b.plural) {
+		key := fmt.Sprintf("%s/%d/%v", j.target, j.lat, j.dataSources)
+		if from, ok := skipped[key]; ok {
+			b.note("%s: not run, since N=%d was not.", j, from)
+			continue
+		}
+		if j.target == targetData && !usersRan[j.n] {
+			b.note("%s: not run, since the provider's users were not run at this N.", j)
+			continue
+		}
+		if j.lat > 0 && j.lat < targetLatencyMS && j.n > b.opts.lowLatencyMaxN {
+			b.note("%s: not run (-low-latency-max-n=%d): the targets are at %d ms.", j, b.opts.lowLatencyMaxN, targetLatencyMS)
+			skipped[key] = j.n
+			continue
+		}
+		if est, ok := estimate(b.results, j, b.opts.singularMaxN); ok && time.Now().Add(est).After(deadline) {
+			b.note("%s: not run: projected to take %s from the smaller N (Terraform's time grows faster than N), "+
+				"which would end the bench after its %s budget (-budget) with %s left.",
+				j, est.Round(time.Second), b.opts.budget, time.Until(deadline).Round(time.Second))
+			skipped[key] = j.n
+			continue
+		}
+		if time.Now().After(deadline) {
+			b.note("%s: not run: the %s budget (-budget) was used up.", j, b.opts.budget)
+			skipped[key] = j.n
+			continue
+		}
+		if j.target == targetPBX {
+			if err := b.mock.prepare(ctx, j.n, j.lat); err != nil {
+				return err
+			}
+		}
+		var err error
+		if j.dataSources {
+			err = b.dataSourceRuns(ctx, j.target, j.n, j.lat)
+		} else {
+			err = b.usersRun(ctx, j.target, j.n, j.lat)
+			usersRan[j.n] = usersRan[j.n] || j.target == targetPBX
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if b.plural && slices.ContainsFunc(b.opts.ns, func(n int) bool { return n > b.opts.singularMaxN }) {
+		var big []string
+		for _, n := range b.opts.ns {
+			if n > b.opts.singularMaxN {
+				big = append(big, fmt.Sprint(n/2))
+			}
+		}
+		b.note("The singular data sources were planned only up to N=%d (-singular-max-n), not for %s entries: Terraform's own cost for data sources "+
+			"grows faster than N, so at that size the singular configuration alone would take many minutes; the plural one was planned.",
+			b.opts.singularMaxN, strings.Join(big, ", "))
+	}
+	return nil
+}
