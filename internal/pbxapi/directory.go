@@ -89,7 +89,10 @@ func (c *Client) directory(ctx context.Context, fn, method string, body any, ide
 		if resp.status >= 300 {
 			return nil, apiErr("", fmt.Sprintf("%s: %s", http.StatusText(resp.status), snippet(resp)))
 		}
-		return nil, apiErr("", "response is not the 2N JSON envelope: "+snippet(resp))
+		// A 2xx the client cannot read: the device may have done it.
+		e := apiErr("", "response is not the 2N JSON envelope: "+snippet(resp))
+		e.undecodable = true
+		return nil, e
 	}
 	if !*env.Success {
 		if env.Error == nil {

@@ -369,6 +369,13 @@ func TestCreateEntryAmbiguous(t *testing.T) {
 			wantReqs: []string{"PUT create", "PUT create", "POST get"}, wantAdopted: true},
 		{name: "processed, 504: adopted", fault: status(http.StatusGatewayTimeout, "<html>504</html>"),
 			wantReqs: []string{"PUT create", "PUT create", "POST get"}, wantAdopted: true},
+		{name: "processed, unreadable 200: adopted", fault: func(fn string, n int, p bool, w http.ResponseWriter) bool {
+			if fn == "create" && n == 1 && p {
+				writeRaw(w, http.StatusOK, "application/json", `{"success":true,"result":{"series":"64234`)
+				return true
+			}
+			return false
+		}, wantReqs: []string{"PUT create", "PUT create", "POST get"}, wantAdopted: true},
 		{name: "not processed, connection dropped: created by the second attempt", fault: drop(false),
 			wantReqs: []string{"PUT create", "PUT create"}},
 		{name: "processed, then changed by someone else: not adopted", fault: drop(true),
