@@ -837,3 +837,43 @@ func TestDirectoryEntrySchema(t *testing.T) {
 		}
 	}
 }
+
+// TestAccDirectoryEntryResource_ambiguousCreate: a dir/create whose reply is
+// lost neither fails the apply nor leaves a twin: the same uuid is created
+// again, and an entry the lost attempt created is adopted.
+func TestAccDirectoryEntryResource_ambiguousCreate(t *testing.T) {
+	for name, rule := range map[string]mockpbx.FaultRule{
+		"processed, then the connection dropped": {Endpoint: "dir/create", DropAfterRate: 1, Count: 1},
+		"dropped before processing":              {Endpoint: "dir/create", DropRate: 1, Count: 1},
+		"a truncated reply":                      {Endpoint: "dir/create", MalformedRate: 1, Count: 1},
+		"a proxy's 502 page":                     {Endpoint: "dir/create", HTMLRate: 1, Count: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newTestPBX(t, func(c *mockpbx.Config) { c.DirAuth = "none" })
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				CheckDestroy:             p.checkNoLiveEntries,
+				Steps: []resource.TestStep{{
+					PreConfig: func() {
+						if err := p.mock.SetFaults([]mockpbx.FaultRule{rule}); err != nil {
+							t.Fatal(err)
+						}
+					},
+					Config: managedEntryConfig(p, fullEntryBody),
+					Check: resource.ComposeAggregateTestCheckFunc(
+						p.checkEntryStored(managedEntryAddr, fullEntryStored),
+						func(*terraform.State) error {
+							if n := len(p.mock.DirectoryEntries()); n != 1 {
+								return fmt.Errorf("the directory holds %d entries, want 1", n)
+							}
+							if c := p.mock.RequestCounts()["dir/create"]; c != 2 {
+								return fmt.Errorf("%d dir/create requests, want 2 (the lost one and its repeat)", c)
+							}
+							return nil
+						},
+					),
+				}},
+			})
+		})
+	}
+}
