@@ -99,9 +99,48 @@ resource "pbx_user" "reception_phone" {
   directory_uuid = data.pbx_directory_entry.reception.uuid
 }
 
+# A directory entry managed in code: the provider creates it on the intercom
+# (choosing its uuid), and a refresh finds any change to it by its timestamp.
+resource "pbx_directory_entry" "lobby" {
+  name     = "Lobby"
+  email    = "lobby@example.com"
+  treepath = "/Common"
+  owner    = "pbx-demo" # the team's entries; see the resource docs for bulk cleanup by owner
+
+  call_positions = [
+    { peer = "sip:204@127.0.0.1" },
+    { peer = "sip:201@127.0.0.1", grouped = true },
+    {},
+  ]
+
+  access = {
+    pin = "2468" # DEMO ONLY
+  }
+}
+
+# The lobby phone follows the managed entry: both are created in one apply,
+# and the extension takes its name and e-mail from the new entry.
+resource "pbx_user" "lobby_phone" {
+  number         = "204"
+  secret         = "demo-only-secret-204" # DEMO ONLY
+  directory_uuid = pbx_directory_entry.lobby.uuid
+}
+
 output "user_ids" {
   description = "PBX _id of each extension, by number."
-  value       = merge({ for u in pbx_user.staff : u.number => u.id }, { (pbx_user.reception_phone.number) = pbx_user.reception_phone.id })
+  value = merge({ for u in pbx_user.staff : u.number => u.id }, {
+    (pbx_user.reception_phone.number) = pbx_user.reception_phone.id
+    (pbx_user.lobby_phone.number)     = pbx_user.lobby_phone.id
+  })
+}
+
+output "lobby" {
+  description = "The directory entry managed in code and the extension that follows it."
+  value = {
+    uuid       = pbx_directory_entry.lobby.uuid
+    timestamp  = pbx_directory_entry.lobby.timestamp
+    phone_name = pbx_user.lobby_phone.name
+  }
 }
 
 output "reception" {
