@@ -79,8 +79,9 @@ type Config struct {
 	CACertPEM string
 	// RequestTimeout bounds each HTTP attempt. Zero: DefaultRequestTimeout.
 	RequestTimeout time.Duration
-	// MaxRetries is the number of retries after the first attempt. Negative:
-	// no retries; zero: DefaultMaxRetries.
+	// MaxRetries bounds every call: it sends at most MaxRetries + 1 requests,
+	// retries and the lookups that resolve an ambiguous outcome included.
+	// Negative: one request; zero: DefaultMaxRetries.
 	MaxRetries int
 	// RetryWaitMin and RetryMaxWait bound the backoff between attempts.
 	RetryWaitMin time.Duration
@@ -357,6 +358,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	if payload != nil {
 		rawBody = payload
 	}
+	ctx, _ = c.withBudget(ctx)
 	ctx = withPolicy(ctx, cl.operation, cl.idempotent)
 	req, err := retryablehttp.NewRequestWithContext(ctx, cl.method, cl.url, rawBody)
 	if err != nil {

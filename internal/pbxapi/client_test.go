@@ -353,11 +353,11 @@ func TestLoggerNeverLeaks(t *testing.T) {
 	c := newClient(t, cfg)
 	ctx := testCtx(t)
 	u := sampleUser("Logged User", "4242", leakSecret)
-	id, err := c.AddUser(ctx, u)
+	added, err := c.AddUser(ctx, u)
 	if err != nil {
 		t.Fatalf("AddUser: %v", err)
 	}
-	u.ID = id
+	u.ID = added.ID
 	u.Name = "Renamed"
 	if err := c.UpdateUser(ctx, u); err != nil {
 		t.Fatalf("UpdateUser: %v", err)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +31,47 @@ func policyFrom(ctx context.Context) policy {
 	return p
 }
 
+type budgetKey struct{}
+
+// budget is what is left of one call's attempts. max_retries bounds the total
+// number of HTTP requests a call of the client sends: the retries of each
+// request and the requests a call makes to resolve an outcome (AddUser's
+// lookup after an ambiguous add or a taken number, the lookup behind
+// UpdateUser's and RemoveUser's "not found") all come out of one budget of
+// max_retries + 1 attempts.
+type budget struct {
+	left atomic.Int64
+}
+
+// withBudget returns ctx carrying a budget: the one already there (a request
+// made on behalf of a larger call shares its budget), or a new one of
+// max_retries + 1 attempts.
+func (c *Client) withBudget(ctx context.Context) (context.Context, *budget) {
+	if b := budgetFrom(ctx); b != nil {
+		return ctx, b
+	}
+	b := &budget{}
+	b.left.Store(int64(c.maxRetries) + 1)
+	return context.WithValue(ctx, budgetKey{}, b), b
+}
+
+func budgetFrom(ctx context.Context) *budget {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	return b
+}
+
+// spend records one attempt.
+func (b *budget) spend() {
+	if b != nil {
+		b.left.Add(-1)
+	}
+}
+
+// exhausted reports whether no attempt is left. A nil budget never is.
+func (b *budget) exhausted() bool {
+	return b != nil && b.left.Load() <= 0
+}
+
 func (c *Client) newRetryClient(hc *http.Client, maxRetries int, waitMin, waitMax time.Duration) *retryablehttp.Client {
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = hc
@@ -47,7 +89,10 @@ func (c *Client) newRetryClient(hc *http.Client, maxRetries int, waitMin, waitMa
 		}
 		return nil, &retriesError{attempts: attempts, err: err}
 	}
+	// Called once before every attempt: the attempt is charged to the call's
+	// budget here.
 	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+		budgetFrom(req.Context()).spend()
 		p := policyFrom(req.Context())
 		if attempt == 0 {
 			c.log(req.Context(), "PBX API request", map[string]any{"operation": p.operation, "method": req.Method, "url": req.URL.Redacted()})
@@ -85,11 +130,20 @@ func (e *retriesError) Unwrap() error { return e.err }
 //     and AddUser resolves them by looking the number up instead.
 //   - A refused connection is retried for every request: nothing was sent.
 //   - TLS verification errors, bad URLs and cancelled contexts never are.
+//   - Nothing is retried once the call's budget (max_retries + 1 attempts in
+//     all, see budget) is spent.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	p := policyFrom(ctx)
+	retry, err := retryable(policyFrom(ctx), resp, err)
+	if retry && budgetFrom(ctx).exhausted() {
+		return false, nil
+	}
+	return retry, err
+}
+
+func retryable(p policy, resp *http.Response, err error) (bool, error) {
 	if err != nil {
 		if isPermanentTransportError(err) {
 			return false, err

@@ -61,10 +61,21 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestCheckRetry(t *testing.T) {
+	// A nested call shares the budget of the call it is part of.
+	outer, b := (&Client{maxRetries: 2}).withBudget(context.Background())
+	if inner, b2 := (&Client{maxRetries: 2}).withBudget(outer); b2 != b || inner != outer {
+		t.Error("withBudget replaced the budget of an enclosing call")
+	}
 	idem := withPolicy(context.Background(), "users/search", true)
 	add := withPolicy(context.Background(), "users/add", false)
 	cancelled, cancel := context.WithCancel(idem)
 	cancel()
+	c := &Client{maxRetries: 1}
+	spent, b := c.withBudget(idem)
+	b.spend()
+	b.spend()
+	left, b2 := c.withBudget(add)
+	b2.spend()
 	tests := []struct {
 		name string
 		ctx  context.Context
@@ -84,6 +95,9 @@ func TestCheckRetry(t *testing.T) {
 		{"EOF search", idem, 0, errors.New("EOF"), true},
 		{"EOF add", add, 0, errors.New("EOF"), false},
 		{"cancelled", cancelled, 503, nil, false},
+		{"503 search, budget spent", spent, 503, nil, false},
+		{"EOF search, budget spent", spent, 0, errors.New("EOF"), false},
+		{"429 add, one attempt left", left, 429, nil, true},
 	}
 	for _, tt := range tests {
 		var resp *http.Response

@@ -326,52 +326,96 @@ func (c *Client) notFound(op, msg string) *APIError {
 	return &APIError{Operation: op, Endpoint: c.usersBase + "/pbx/" + op, Message: msg, notFound: true}
 }
 
-// AddUser creates u (its ID is ignored) and returns the new _id. If the reply
-// carries no _id, the id is found by searching the number.
+// AddResult is the outcome of AddUser.
+type AddResult struct {
+	// ID is the user's _id on the PBX.
+	ID string
+	// Adopted reports that the number was taken before this call sent
+	// anything (users/add answered "This number already exists" to its first
+	// request) by a user that matches every field sent. That user is returned
+	// instead of an error, but its secret is unknown (the device masks it):
+	// the caller sends the whole user once with UpdateUser.
+	Adopted bool
+}
+
+// AddUser creates u (its ID is ignored). If the reply carries no _id, the id
+// is found by searching the number.
 //
 // users/add is not idempotent. After an ambiguous failure (dropped
-// connection, timeout, 502/504) the client searches the number: a user that
-// matches every field sent is adopted; a user that differs is an error; no
-// user means the add did not happen and it is tried again.
-func (c *Client) AddUser(ctx context.Context, u User) (string, error) {
+// connection, timeout, 502/504, an unreadable reply) the client searches the
+// number: a user that matches every field sent is taken as the one this call
+// created; a user that differs is an error; no user means the add did not
+// happen and it is tried again. A number taken before the call (a user left
+// by an interrupted run, say) is looked up the same way: a user that matches
+// every field is returned with Adopted set, one that differs gives the
+// device's error (matching ErrNumberExists) with the fields that differ.
+//
+// Adds and lookups come out of one budget: the call sends at most
+// max_retries + 1 requests in all.
+func (c *Client) AddUser(ctx context.Context, u User) (AddResult, error) {
 	u.ID = ""
 	defer c.invalidateUsers()
-	var lastErr error
-	for attempt := 0; attempt <= c.maxRetries; attempt++ {
+	ctx, b := c.withBudget(ctx)
+	var ambiguous error // the last add of this call whose outcome is unknown
+	for {
 		data, err := c.simotel(ctx, "add", u, false)
 		if err == nil {
 			if id := addedID(data); id != "" {
-				return id, nil
+				return AddResult{ID: id}, nil
+			}
+			if b.exhausted() {
+				return AddResult{}, fmt.Errorf("users/add for number %s succeeded but returned no _id, and max_retries (%d) leaves no request to look it up", u.Number, c.maxRetries)
 			}
 			found, ferr := c.FindUserByNumber(ctx, u.Number)
 			if ferr != nil {
-				return "", fmt.Errorf("users/add succeeded but returned no _id, and looking up number %s failed: %w", u.Number, ferr)
+				return AddResult{}, fmt.Errorf("users/add succeeded but returned no _id, and looking up number %s failed: %w", u.Number, ferr)
 			}
-			return found.ID, nil
+			return AddResult{ID: found.ID}, nil
 		}
 		if ctx.Err() != nil {
-			return "", err
+			return AddResult{}, err
 		}
-		duplicateAfterAmbiguous := lastErr != nil && errors.Is(err, ErrNumberExists)
-		if !IsAmbiguous(err) && !duplicateAfterAmbiguous {
-			return "", err
+		taken := errors.Is(err, ErrNumberExists)
+		if !taken && !IsAmbiguous(err) {
+			return AddResult{}, err
 		}
-		lastErr = err
-		c.log(ctx, "PBX users/add outcome unknown; looking the number up", map[string]any{"number": u.Number, "error": err.Error()})
+		if !taken {
+			ambiguous = err
+		}
+		if b.exhausted() {
+			if ambiguous == nil {
+				return AddResult{}, err
+			}
+			return AddResult{}, fmt.Errorf("users/add for number %s: giving up after %d requests (max_retries %d), the outcome unknown: %w", u.Number, c.maxRetries+1, c.maxRetries, err)
+		}
+		if taken {
+			c.log(ctx, "PBX users/add: number taken; looking it up", map[string]any{"number": u.Number})
+		} else {
+			c.log(ctx, "PBX users/add outcome unknown; looking the number up", map[string]any{"number": u.Number, "error": err.Error()})
+		}
 		found, ferr := c.FindUserByNumber(ctx, u.Number)
 		switch {
 		case ferr == nil:
-			if diff := u.differences(found); len(diff) > 0 {
-				return "", fmt.Errorf("users/add for number %s failed ambiguously (%v), and the PBX now has a user with that number that differs in %s: not adopting it; inspect it and import it or remove it", u.Number, err, strings.Join(diff, ", "))
+			diff := u.differences(found)
+			switch {
+			case len(diff) == 0:
+				return AddResult{ID: found.ID, Adopted: ambiguous == nil}, nil
+			case ambiguous == nil:
+				return AddResult{}, fmt.Errorf("%w; the extension %s that has the number differs in %s", err, found.ID, strings.Join(diff, ", "))
 			}
-			return found.ID, nil
+			return AddResult{}, fmt.Errorf("users/add for number %s failed ambiguously (%v), and the PBX now has a user with that number that differs in %s: not adopting it; inspect it and import it or remove it", u.Number, ambiguous, strings.Join(diff, ", "))
 		case errors.Is(ferr, ErrNotFound):
-			continue
+			// The add did not happen (or the user that had the number is
+			// gone): add again, if the budget allows.
+			if b.exhausted() {
+				return AddResult{}, fmt.Errorf("users/add for number %s: giving up after %d requests (max_retries %d): %w", u.Number, c.maxRetries+1, c.maxRetries, err)
+			}
+		case ambiguous == nil:
+			return AddResult{}, fmt.Errorf("%w (looking up the extension that has the number failed too: %v)", err, ferr)
 		default:
-			return "", fmt.Errorf("users/add for number %s: the outcome is unknown, and the lookup that would resolve it failed too (%v): %w", u.Number, ferr, err)
+			return AddResult{}, fmt.Errorf("users/add for number %s: the outcome is unknown, and the lookup that would resolve it failed too (%v): %w", u.Number, ferr, err)
 		}
 	}
-	return "", fmt.Errorf("users/add for number %s: giving up: %w", u.Number, lastErr)
 }
 
 // addedID reads data._id from an add reply; "" if absent or null.
@@ -430,6 +474,7 @@ func (c *Client) UpdateUser(ctx context.Context, u User) error {
 		return errors.New("users/update: the user has no _id")
 	}
 	defer c.invalidateUsers()
+	ctx, _ = c.withBudget(ctx)
 	_, err := c.simotel(ctx, "update", u, true)
 	return c.resolveFailed(ctx, err, u.ID)
 }
@@ -438,15 +483,17 @@ func (c *Client) UpdateUser(ctx context.Context, u User) error {
 // ErrNotFound.
 func (c *Client) RemoveUser(ctx context.Context, id string) error {
 	defer c.invalidateUsers()
+	ctx, _ = c.withBudget(ctx)
 	_, err := c.simotel(ctx, "remove", map[string]string{"_id": id}, true)
 	return c.resolveFailed(ctx, err, id)
 }
 
 // resolveFailed turns the device's generic "Requested operation failed" into
-// a not-found error when the _id indeed no longer exists.
+// a not-found error when the _id indeed no longer exists. The lookup comes out
+// of the call's budget; with none left the device's error is returned as is.
 func (c *Client) resolveFailed(ctx context.Context, err error, id string) error {
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.Message != simotelOperationFailed {
+	if !errors.As(err, &ae) || ae.Message != simotelOperationFailed || budgetFrom(ctx).exhausted() {
 		return err
 	}
 	// A fresh listing, not the run's shared one: the question is whether the

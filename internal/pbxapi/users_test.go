@@ -248,15 +248,15 @@ func TestAddUser(t *testing.T) {
 			fake := newFakePBX(t, withAddReply(tt.reply), withUsers(other))
 			u := sampleUser("New", "101", leakSecret)
 			u.ID = "must-not-be-sent"
-			id, err := newClient(t, fastConfig(fake.srv.URL)).AddUser(testCtx(t), u)
+			res, err := newClient(t, fastConfig(fake.srv.URL)).AddUser(testCtx(t), u)
 			if err != nil {
 				t.Fatal(err)
 			}
 			fake.mu.Lock()
 			stored := fake.users[len(fake.users)-1]
 			fake.mu.Unlock()
-			if id != stored["_id"] {
-				t.Errorf("id %q, want %q", id, stored["_id"])
+			if res.ID != stored["_id"] || res.Adopted {
+				t.Errorf("result %+v, want _id %q, not adopted", res, stored["_id"])
 			}
 			if fake.count("add") != 1 || fake.count("search") != tt.wantSearch {
 				t.Errorf("sequence %v", fake.sequence())
@@ -290,12 +290,15 @@ func TestAddUser(t *testing.T) {
 
 	t.Run("business errors are returned as is", func(t *testing.T) {
 		for _, tc := range []struct {
-			u    pbxapi.User
-			want string
+			u       pbxapi.User
+			want    string
+			wantSeq []string
 		}{
-			{sampleUser("Dup", "100", "s"), "This number already exists"},
-			{sampleUser("", "102", "s"), "Field 'name':value is missing"},
-			{sampleUser("NoSecret", "103", ""), "Field 'secret':value is missing"},
+			// A taken number is looked up (an identical user would be
+			// adopted, see TestAddUserNumberTaken); this one differs.
+			{sampleUser("Dup", "100", "s"), "This number already exists", []string{"add", "search"}},
+			{sampleUser("", "102", "s"), "Field 'name':value is missing", []string{"add"}},
+			{sampleUser("NoSecret", "103", ""), "Field 'secret':value is missing", []string{"add"}},
 		} {
 			fake := newFakePBX(t, withUsers(sampleUser("Other", "100", "x")))
 			_, err := newClient(t, fastConfig(fake.srv.URL)).AddUser(testCtx(t), tc.u)
@@ -303,8 +306,8 @@ func TestAddUser(t *testing.T) {
 			if !errors.As(err, &ae) || ae.Message != tc.want || ae.Operation != "users/add" || ae.StatusCode != 200 {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
-			if got := fake.sequence(); !slices.Equal(got, []string{"add"}) {
-				t.Errorf("sequence %v: a definite failure needs no lookup", got)
+			if got := fake.sequence(); !slices.Equal(got, tc.wantSeq) {
+				t.Errorf("sequence %v, want %v: a definite failure needs no lookup", got, tc.wantSeq)
 			}
 		}
 	})

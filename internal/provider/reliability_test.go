@@ -387,8 +387,9 @@ func TestAccUserResource_faults(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			// A proxy's HTML 502 on users/add. 502 is ambiguous for a create,
 			// so the client never resends it blindly: it looks the number up
-			// (users/search) and adds again only when the user is not there,
-			// up to max_retries times.
+			// (users/search) and adds again only when the user is not there.
+			// Adds and lookups share one budget of max_retries + 1 requests:
+			// with max_retries = 1, one add and one lookup.
 			{
 				PreConfig: func() {
 					p.setFaults(t, mockpbx.FaultRule{Endpoint: "users/add", HTMLRate: 1})
@@ -400,7 +401,7 @@ func TestAccUserResource_faults(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					p.checkRequests(t, map[string]int{"users/add": 2, "users/search": 2})
+					p.checkRequests(t, map[string]int{"users/add": 1, "users/search": 1})
 					if n := p.mock.Users(); len(n) != 0 {
 						t.Errorf("a failed add left %d users on the device", len(n))
 					}
@@ -567,7 +568,8 @@ func TestAccUserResource_ambiguousAdd(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := newTestPBX(t)
-			config := p.fastRetryConfig() + userBlock("test", "530", "Ambiguous", "amb-s3cret")
+			// max_retries = 2: add, lookup and a second add fit in the budget.
+			config := p.providerConfig("max_retries = 2", `retry_max_wait = "50ms"`) + userBlock("test", "530", "Ambiguous", "amb-s3cret")
 			tfresource.ParallelTest(t, tfresource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				CheckDestroy:             p.checkUserCount(0),
@@ -980,8 +982,11 @@ func TestAccProvider_requestTimeout(t *testing.T) {
 				PreConfig: func() {
 					p.mustControl(t, http.MethodPut, "faults", map[string]any{"rules": []map[string]any{{"endpoint": "users/add", "latency_ms": 3000}}}, nil)
 				},
-				Config:      config,
-				ExpectError: errorLike("Unable to create PBX user Slow (number 530)", "users/add", "Client.Timeout exceeded"),
+				Config: config,
+				// Go reports the client's timeout as "context deadline exceeded",
+				// with or without "(Client.Timeout exceeded …)" depending on
+				// which timer fires first.
+				ExpectError: errorLike("Unable to create PBX user Slow (number 530)", "users/add", "context deadline exceeded"),
 			},
 			{
 				PreConfig: func() {

@@ -51,6 +51,8 @@ type userResourceModel struct {
 	Number           types.String `tfsdk:"number"`
 	Name             types.String `tfsdk:"name"`
 	Secret           types.String `tfsdk:"secret"`
+	SecretWO         types.String `tfsdk:"secret_wo"`
+	SecretWOVersion  types.Int64  `tfsdk:"secret_wo_version"`
 	UserType         types.String `tfsdk:"user_type"`
 	Active           types.Bool   `tfsdk:"active"`
 	CIDNumber        types.String `tfsdk:"cid_number"`
@@ -160,6 +162,15 @@ func optString(description, def string, validators ...validator.String) schema.S
 	}
 }
 
+// secretValidators check secret and secret_wo; the other one conflicts.
+func secretValidators(other path.Expression) []validator.String {
+	return []validator.String{
+		stringvalidator.LengthBetween(1, 128),
+		stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+		stringvalidator.ConflictsWith(other),
+	}
+}
+
 func forwardAttr(condition string) schema.StringAttribute {
 	return optString("Destination (extension or phone number) calls are forwarded to "+condition+".", "",
 		stringvalidator.RegexMatches(dialPattern, "must contain only digits, *, # and +"),
@@ -170,7 +181,7 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One extension (SIP or IAX2 user) on a Simotel PBX. Created with `users/add`, read with `users/search`, " +
 			"changed with `users/update` (which replaces the whole user, so every argument is always sent) and deleted with `users/remove`. " +
-			"Every optional argument defaults to the PBX's own default, so a configuration with `number`, `name` and `secret` is complete.",
+			"Every optional argument defaults to the PBX's own default, so a configuration with `number`, `name` and `secret` (or `secret_wo`) is complete.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The PBX's identifier of the extension (`_id`, 24 hexadecimal digits).",
@@ -193,13 +204,27 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			},
 			"secret": schema.StringAttribute{
 				MarkdownDescription: "SIP/IAX2 password of the extension. Sensitive: the PBX never returns it (it answers `******`), " +
-					"so it is kept from the configuration and never shows a diff from the device. It is stored in the Terraform state.",
-				Required:  true,
+					"so it is kept from the configuration and never shows a diff from the device. It is stored in the Terraform state: " +
+					"prefer `secret_wo` where Terraform 1.11 or later is used. Optional for an imported extension, which then keeps the secret it has " +
+					"until a change needs to be written (see [Secrets](#secrets)); required to create one (or `secret_wo`). Conflicts with `secret_wo`.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: secretValidators(path.MatchRoot("secret_wo")),
+			},
+			"secret_wo": schema.StringAttribute{
+				MarkdownDescription: "Write-only SIP/IAX2 password of the extension (Terraform 1.11 or later): sent with every write of the extension, " +
+					"never stored in the plan or the state. Requires `secret_wo_version`; change the version to send a new value. Conflicts with `secret`.",
+				Optional:  true,
 				Sensitive: true,
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 128),
-					stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
-				},
+				WriteOnly: true,
+				Validators: append(secretValidators(path.MatchRoot("secret")),
+					stringvalidator.AlsoRequires(path.MatchRoot("secret_wo_version"))),
+			},
+			"secret_wo_version": schema.Int64Attribute{
+				MarkdownDescription: "Version of `secret_wo`. Terraform cannot see a write-only value change, so change this number (any new value) " +
+					"to send `secret_wo` to the PBX; an apply that updates the extension for another reason sends it too.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("secret_wo"))},
 			},
 			"user_type": optString("Protocol of the extension: "+quoteList(userTypes)+".", "SIP", stringvalidator.OneOf(userTypes...)),
 			"active":    yesNo("Whether the extension is enabled.", true),
@@ -453,7 +478,12 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := r.client.AddUser(ctx, u)
+	var ok bool
+	if u.Secret, ok = configuredSecret(&config); !ok {
+		resp.Diagnostics.Append(checkSecret(&plan, &config, nil)...)
+		return
+	}
+	added, err := r.client.AddUser(ctx, u)
 	if err != nil {
 		detail := describe(err)
 		if errors.Is(err, pbxapi.ErrNumberExists) {
@@ -463,7 +493,22 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to create PBX user %s (number %s)", u.Name, u.Number), detail)
 		return
 	}
-	plan.ID = types.StringValue(id)
+	if added.Adopted {
+		// Left by an interrupted run, most likely: the same user, but its
+		// secret is unknown. One full write makes it the configured one.
+		u.ID = added.ID
+		if err := r.client.UpdateUser(ctx, u); err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to adopt PBX user %s (number %s)", added.ID, u.Number),
+				fmt.Sprintf("The PBX already had an extension with number %s (_id %s) matching this configuration, and Terraform was adopting it, "+
+					"but writing the configured secret to it failed. %s\n\nRun terraform apply again.", u.Number, added.ID, describe(err)))
+			return
+		}
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Adopted existing PBX user %s (number %s)", added.ID, u.Number),
+			fmt.Sprintf("The PBX already had an extension with number %s (_id %s) whose every field matches this configuration, "+
+				"probably created by an earlier apply that was interrupted before it could record it. Terraform now manages it, "+
+				"and has written the configured secret to it (the PBX never returns a secret, so the old one could not be compared).", u.Number, added.ID))
+	}
+	plan.ID = types.StringValue(added.ID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if followed != nil {
 		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
@@ -536,27 +581,25 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	prev, diags := state.toAPI(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if u == prev {
-		// Only the link changed (directory_uuid, timestamp, series): the
-		// PBX already holds exactly this user.
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		return
-	}
-	if err := r.client.UpdateUser(ctx, u); err != nil {
-		detail := describe(err)
-		switch {
-		case errors.Is(err, pbxapi.ErrNotFound):
-			detail += "\n\nThe extension was deleted on the PBX after Terraform last read it. Run terraform apply again: the refresh notices it is gone and creates it."
-		case errors.Is(err, pbxapi.ErrNumberExists):
-			detail += "\n\nAnother extension already uses number " + u.Number + "."
+	// Unless only the link (directory_uuid, timestamp, series) or what the
+	// state records of the secret changed, the PBX gets the whole user.
+	if writesUser(&plan, &state, &config) {
+		var ok bool
+		if u.Secret, ok = configuredSecret(&config); !ok {
+			resp.Diagnostics.Append(checkSecret(&plan, &config, &state)...)
+			return
 		}
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to update PBX user %s (number %s)", u.ID, u.Number), detail)
-		return
+		if err := r.client.UpdateUser(ctx, u); err != nil {
+			detail := describe(err)
+			switch {
+			case errors.Is(err, pbxapi.ErrNotFound):
+				detail += "\n\nThe extension was deleted on the PBX after Terraform last read it. Run terraform apply again: the refresh notices it is gone and creates it."
+			case errors.Is(err, pbxapi.ErrNumberExists):
+				detail += "\n\nAnother extension already uses number " + u.Number + "."
+			}
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to update PBX user %s (number %s)", u.ID, u.Number), detail)
+			return
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: plan.ID})...)
