@@ -46,7 +46,7 @@ provider "pbx" {
     endpoint = "https://intercom.example.com"
     username = "directory-reader"
     password = var.intercom_password
-    auth     = "digest" # none, basic or digest
+    auth     = "digest" # auto (default), digest, basic or none
   }
 
   ca_cert_pem     = var.site_ca_pem

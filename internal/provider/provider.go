@@ -330,7 +330,7 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	}
 	if v := values["dir_auth"].resolve; v != "" && v != "auto" && v != "none" && v != "basic" && v != "digest" {
 		resp.Diagnostics.AddAttributeError(dirPath.AtName("auth"), "Invalid directory auth",
-			fmt.Sprintf("directory.auth (%s) must be none, basic or digest, got %q. Leave it unset (or auto) to answer the intercom's challenge.", envDirAuth, v))
+			fmt.Sprintf("directory.auth (%s) must be auto, digest, basic or none, got %q. Leave it unset (or auto) to answer the intercom's challenge.", envDirAuth, v))
 	}
 	if resp.Diagnostics.HasError() {
 		return

@@ -689,6 +689,10 @@ func importIdentityID(ctx context.Context, req resource.ImportStateRequest, resp
 // describe turns a client error into a diagnostic detail that says what
 // happened and what to do. Client errors never contain credentials.
 func describe(err error) string {
+	var authErr *pbxapi.DirectoryAuthError
+	if errors.As(err, &authErr) {
+		return err.Error() + "."
+	}
 	var ae *pbxapi.APIError
 	if errors.As(err, &ae) {
 		msg := fmt.Sprintf("The device answered %s.", err.Error())

@@ -477,7 +477,7 @@ func TestAccProvider_invalidEnvironment(t *testing.T) {
 		envRetryMaxWait:   {"-1s", `retry_max_wait (PBX_RETRY_MAX_WAIT) must be a positive Go duration such as 30s, got "-1s"`},
 		envMaxRetries:     {"many", `PBX_MAX_RETRIES must be a whole number from 0 to 20, got "many"`},
 		envInsecureSkip:   {"perhaps", `PBX_INSECURE_SKIP_VERIFY must be true or false, got "perhaps"`},
-		envDirAuth:        {"kerberos", `directory.auth (PBX_DIRECTORY_AUTH) must be none, basic or digest, got "kerberos"`},
+		envDirAuth:        {"kerberos", `directory.auth (PBX_DIRECTORY_AUTH) must be auto, digest, basic or none, got "kerberos"`},
 	} {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, c.value)
