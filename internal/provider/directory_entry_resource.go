@@ -505,18 +505,20 @@ func (r *directoryEntryResource) Create(ctx context.Context, req resource.Create
 }
 
 // directoryWatermark, called before a write, returns what to record as the
-// written entry's watermark: the run's directory watermark (taken before the
-// write, so no later change is missed, and shared by every entry written or
-// read in the run, so that the next refresh of all of them is one dir/query),
-// or the entry's own new timestamp when the device did not give one in the
-// same series.
+// written entry's watermark: the run's directory watermark, taken before the
+// write, so no later change is missed, and shared by every entry written in
+// the run, so that the next refresh of all of them is one dir/query. It is 0
+// for an empty directory, and also when the device does not give its highest
+// timestamp: 0 is still a valid watermark (the next refresh then asks for
+// every entry, in one request). Only when the watermark is unavailable or of
+// another series is the entry's own new timestamp recorded.
 func (r *directoryEntryResource) directoryWatermark(ctx context.Context) func(series string, ts int64) int64 {
 	wSeries, w, err := r.client.DirectoryWatermark(ctx)
 	if err != nil {
 		tflog.Debug(ctx, "directory watermark unavailable; recording the entry's own timestamp", map[string]any{"error": err.Error()})
 	}
 	return func(series string, ts int64) int64 {
-		if err != nil || wSeries != series || w <= 0 || w > ts {
+		if err != nil || wSeries != series || w < 0 || w > ts {
 			return ts
 		}
 		return w
@@ -536,13 +538,15 @@ func (r *directoryEntryResource) Read(ctx context.Context, req resource.ReadRequ
 		// for state written by Terraform before 1.12.
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, strings.ToUpper(uuid))...)
 	}
-	// What was recorded: the series and how far the entry is known to be
-	// unchanged (the private watermark, else the entry's own timestamp).
+	// What was recorded: the series and the point up to which the entry is
+	// known to be unchanged: the private watermark, shared with the other
+	// entries of the run that recorded it (it may be below the entry's own
+	// timestamp), else the entry's own timestamp.
 	series, since := state.Series.ValueString(), state.Timestamp.ValueInt64()
 	raw, diags := req.Private.GetKey(ctx, privateWatermark)
 	resp.Diagnostics.Append(diags...)
 	var wm watermark
-	if len(raw) > 0 && json.Unmarshal(raw, &wm) == nil && wm.Series == series && wm.Watermark > since {
+	if len(raw) > 0 && json.Unmarshal(raw, &wm) == nil && wm.Series == series && wm.Watermark >= 0 {
 		since = wm.Watermark
 	}
 	ch, err := r.client.RefreshEntry(ctx, uuid, series, since)

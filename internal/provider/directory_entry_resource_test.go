@@ -238,6 +238,14 @@ func (p *testPBX) checkNoLiveEntries(*terraform.State) error {
 	return nil
 }
 
+// planCheckFunc is a plan check that looks at something other than the
+// plan (the mock's request counts).
+type planCheckFunc func() error
+
+func (f planCheckFunc) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = f()
+}
+
 // expectChange checks that the plan changes attribute attr of addr from
 // before (the refreshed state) to after.
 func expectChange(addr, attr string, before, after any) plancheck.PlanCheck {
@@ -513,14 +521,16 @@ resource "pbx_directory_entry" "many" {
   call_positions = [{ peer = "${1000 + count.index}" }, {}, {}]
 }
 `, n)
-	counts := func(query, get int) resource.TestCheckFunc {
-		return func(*terraform.State) error {
+	// counts runs after the refresh plan of a PlanOnly step (Check does not
+	// run in PlanOnly steps).
+	counts := func(query, get int) []plancheck.PlanCheck {
+		return []plancheck.PlanCheck{planCheckFunc(func() error {
 			c := p.mock.RequestCounts()
 			if c["dir/query"] != query || c["dir/get"] != get {
 				return fmt.Errorf("%d dir/query and %d dir/get, want %d and %d", c["dir/query"], c["dir/get"], query, get)
 			}
 			return nil
-		}
+		})}
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -529,10 +539,10 @@ resource "pbx_directory_entry" "many" {
 			{Config: config},
 			// The refresh plan of a PlanOnly step is the only refresh.
 			{
-				PreConfig: p.mock.ResetRequestCounts,
-				Config:    config,
-				PlanOnly:  true,
-				Check:     counts(1, 0),
+				PreConfig:        p.mock.ResetRequestCounts,
+				Config:           config,
+				PlanOnly:         true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: counts(1, 0)},
 			},
 			{
 				PreConfig: func() {
@@ -550,7 +560,10 @@ resource "pbx_directory_entry" "many" {
 				Config:             config,
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
-				Check:              counts(1, 0),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: append(counts(1, 0),
+					plancheck.ExpectResourceAction("pbx_directory_entry.many[7]", plancheck.ResourceActionUpdate),
+					expectChange("pbx_directory_entry.many[7]", "name", "Flat 7 (edited)", "Flat 7"),
+				)},
 			},
 		},
 	})
