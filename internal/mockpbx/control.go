@@ -69,7 +69,16 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// controlUser edits or deletes a user by _id, or by number as "number:NNN".
 func (s *Server) controlUser(w http.ResponseWriter, r *http.Request, id string) {
+	if number, ok := strings.CutPrefix(id, "number:"); ok {
+		u, ok := s.UserByNumber(number)
+		if !ok {
+			writeJSON(w, http.StatusNotFound, controlError{"no user with number " + number})
+			return
+		}
+		id, _ = u["_id"].(string)
+	}
 	switch r.Method {
 	case http.MethodPatch:
 		var fields map[string]any

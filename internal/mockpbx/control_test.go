@@ -64,6 +64,12 @@ func TestControlUsers(t *testing.T) {
 	if status := control(t, ts, http.MethodPatch, "users/603b41443e14270c550bf15a", `{"name":"x"}`, nil); status != 404 {
 		t.Errorf("PATCH unknown: HTTP %d", status)
 	}
+	if status := control(t, ts, http.MethodPatch, "users/number:300", `{"name":"By number"}`, &rec); status != 200 || rec["_id"] != id || rec["name"] != "By number" {
+		t.Errorf("PATCH users/number:300: HTTP %d %v", status, rec)
+	}
+	if status := control(t, ts, http.MethodPatch, "users/number:999", `{"name":"x"}`, nil); status != 404 {
+		t.Errorf("PATCH users/number:999: HTTP %d, want 404", status)
+	}
 	if status := control(t, ts, http.MethodDelete, "users/"+id, "", nil); status != http.StatusNoContent {
 		t.Errorf("DELETE: HTTP %d", status)
 	}
@@ -378,5 +384,23 @@ func TestFaultRates(t *testing.T) {
 	}
 	if rules := s.Faults(); len(rules) != 1 || rules[0].Status != 504 {
 		t.Errorf("unlimited rule changed: %v", rules)
+	}
+}
+
+// TestClient: the control API's client decodes replies and reports the mock's errors.
+func TestClient(t *testing.T) {
+	s, ts := newMock(t, Config{Control: true, Users: []map[string]any{{"name": "A", "number": "300", "secret": "pw"}}})
+	c := Client{URL: ts.URL + "/"}
+	ctx := context.Background()
+	var u map[string]any
+	if err := c.Call(ctx, http.MethodPatch, "users/number:300", map[string]any{"name": "B"}, &u); err != nil || u["name"] != "B" {
+		t.Fatalf("PATCH: %v %v", err, u)
+	}
+	if got, _ := s.UserByNumber("300"); got["name"] != "B" {
+		t.Errorf("stored user %v", got)
+	}
+	err := c.Call(ctx, http.MethodDelete, "/users/number:301", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "DELETE /_mock/users/number:301: HTTP 404") || !strings.Contains(err.Error(), "no user with number 301") {
+		t.Errorf("DELETE of a missing user: %v", err)
 	}
 }

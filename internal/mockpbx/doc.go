@@ -104,7 +104,7 @@
 //	GET    /_mock/users                  every user, full record, secret in clear, by number
 //	PATCH  /_mock/users/{id}             merge fields like a web-panel edit (strings only,
 //	                                     forward_policy per key); 200 + record, 404 if unknown
-//	DELETE /_mock/users/{id}             204, 404 if unknown
+//	DELETE /_mock/users/{id}             204, 404 if unknown ({id} may be number:NNN)
 //	GET    /_mock/directory              {"series","timestamp","entries":[…incl. deleted…]}
 //	PUT    /_mock/directory/{uuid}       merge fields (validated like dir/update), create or
 //	                                     revive, new timestamp; 200 + entry, 400 if invalid
@@ -120,7 +120,9 @@
 //	POST   /_mock/reset                  wipe users and directory (new series), clear faults
 //	                                     and counts; 204
 //
-// Errors are {"error":"…"} with 400, 404 or 405. FaultRule documents the fault semantics.
+// Errors are {"error":"…"} with 400, 404 or 405. Client calls these routes from another
+// process; tests holding the Server call its methods (Users, UserByNumber, PatchUser,
+// PutDirectoryEntry, SetFaults, RequestCounts, …). FaultRule documents the fault semantics.
 // Requests are counted per endpoint on arrival (faulted ones included); requests to unknown
 // paths are neither counted nor faulted.
 package mockpbx

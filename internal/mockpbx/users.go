@@ -524,6 +524,19 @@ func (s *Server) User(id string) (map[string]any, bool) {
 	return u.snapshot(), true
 }
 
+// UserByNumber returns a snapshot of the stored user with this number, with the secret in
+// clear.
+func (s *Server) UserByNumber(number string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.sortedUsers() {
+		if u.values["number"] == number {
+			return u.snapshot(), true
+		}
+	}
+	return nil, false
+}
+
 // PatchUser merges fields into a stored user the way an edit in the Simotel web panel would:
 // no validation beyond string types (forward_policy is merged per key, queues replaced).
 // The date is refreshed unless fields sets it. It returns the new record.
