@@ -5,6 +5,11 @@
 //
 // It logs one line per request to stderr (method, path, status, duration; never bodies or
 // credentials) and stops cleanly on SIGINT or SIGTERM.
+//
+//	pbxmock call URL METHOD ROUTE [JSON]
+//
+// sends one request to the control API of a running mock and prints the reply, e.g.
+// pbxmock call http://127.0.0.1:41234 PATCH users/number:201 '{"name":"Alice (edited)"}'.
 package main
 
 import (
@@ -14,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -27,6 +33,10 @@ import (
 )
 
 func main() {
+	run := run
+	if len(os.Args) > 1 && os.Args[1] == "call" {
+		run = func(args []string) error { return call(args[1:], os.Stdout) }
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "pbxmock:", err)
 		os.Exit(1)
@@ -208,6 +218,29 @@ func run(args []string) error {
 		_ = os.Remove(o.addrFile)
 	}
 	return err
+}
+
+// call sends one request to the control API of the mock at args[0] and prints the reply.
+func call(args []string, out io.Writer) error {
+	if len(args) != 3 && len(args) != 4 {
+		return errors.New("usage: pbxmock call URL METHOD ROUTE [JSON]")
+	}
+	var body any
+	if len(args) == 4 {
+		if !json.Valid([]byte(args[3])) {
+			return fmt.Errorf("the body %q is not JSON", args[3])
+		}
+		body = json.RawMessage(args[3])
+	}
+	var reply json.RawMessage
+	if err := (mockpbx.Client{URL: args[0]}).Call(context.Background(), args[1], args[2], body, &reply); err != nil {
+		return err
+	}
+	if len(reply) > 0 {
+		_, err := fmt.Fprintf(out, "%s\n", reply)
+		return err
+	}
+	return nil
 }
 
 // statusRecorder remembers the status a handler wrote; Unwrap keeps Hijack available to

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -67,5 +71,30 @@ func TestSeedConfig(t *testing.T) {
 	o.seed = bad
 	if _, err := o.config(); err == nil || !strings.Contains(err.Error(), "userz") {
 		t.Fatalf("a seed with an unknown key: %v", err)
+	}
+}
+
+func TestCall(t *testing.T) {
+	mock, err := mockpbx.New(mockpbx.Config{
+		Accounts: []mockpbx.Account{{Username: "u", Password: "p", APIKey: "k"}},
+		Control:  true,
+		Users:    []map[string]any{{"name": "Alice", "number": "201", "secret": "s3cret"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+	var out strings.Builder
+	if err := call([]string{srv.URL, "PATCH", "users/number:201", `{"name":"Alice (edited)"}`}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := mock.UserByNumber("201"); u["name"] != "Alice (edited)" || !strings.Contains(out.String(), `"name":"Alice (edited)"`) {
+		t.Errorf("stored %v, printed %s", u, out.String())
+	}
+	for _, args := range [][]string{{srv.URL, "GET"}, {srv.URL, "PUT", "faults", "{"}, {srv.URL, "GET", "nothing"}} {
+		if err := call(args, io.Discard); err == nil {
+			t.Errorf("call %q: no error", args)
+		}
 	}
 }
