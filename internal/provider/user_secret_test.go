@@ -340,11 +340,21 @@ func TestAccUserResource_secretArguments(t *testing.T) {
 	block := func(args string) string {
 		return p.providerConfig() + "resource \"pbx_user\" \"test\" {\n  number = \"530\"\n  name = \"Rules\"\n  " + args + "\n}\n"
 	}
+	t.Run("a create needs a secret", func(t *testing.T) {
+		tfresource.ParallelTest(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			CheckDestroy:             p.checkUserCount(0),
+			Steps: []tfresource.TestStep{{
+				Config:      block(""),
+				PlanOnly:    true,
+				ExpectError: errorLike("PBX user number 530 has no secret", "Creating PBX user number 530 needs its SIP/IAX2 password", "Set secret, or secret_wo"),
+			}},
+		})
+	})
 	cases := []struct {
 		args string
 		err  []string
 	}{
-		{``, []string{"PBX user number 530 has no secret", "Creating PBX user number 530 needs its SIP/IAX2 password", "Set secret, or secret_wo"}},
 		{"secret = \"a\"\n  secret_wo = \"b\"\n  secret_wo_version = 1", []string{`Attribute "secret_wo" cannot be specified when "secret" is specified`}},
 		{`secret_wo = "b"`, []string{`Attribute "secret_wo_version" must be specified when "secret_wo" is specified`}},
 		{"secret = \"a\"\n  secret_wo_version = 1", []string{`Attribute "secret_wo" must be specified when "secret_wo_version" is specified`}},
@@ -355,10 +365,12 @@ func TestAccUserResource_secretArguments(t *testing.T) {
 	for _, c := range cases {
 		steps = append(steps, tfresource.TestStep{Config: block(c.args), PlanOnly: true, ExpectError: errorLike(c.err...)})
 	}
-	tfresource.ParallelTest(t, tfresource.TestCase{
-		TerraformVersionChecks:   needsTerraform111,
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    steps,
+	t.Run("write-only rules", func(t *testing.T) {
+		tfresource.ParallelTest(t, tfresource.TestCase{
+			TerraformVersionChecks:   needsTerraform111,
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			Steps:                    steps,
+		})
 	})
 }
 

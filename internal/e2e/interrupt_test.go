@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
+)
+
+// TestInterruptedApplyConverges is the killed-CI-runner test: an apply is
+// killed hard (SIGKILL to terraform and the provider) after some adds have
+// landed on the PBX but before Terraform recorded them. The next apply must
+// exit 0 (adopting those users instead of failing with "This number already
+// exists"), the PBX must hold exactly the configured users with their
+// configured secrets, and the plan after that must be empty.
+//
+// The kill is placed by the mock, not by a clock:
+//   - the first `orphans` adds are processed, then their connections are
+//     dropped (the reply is lost), and every users/search (the lookup that
+//     would resolve them) hangs, so these users exist only on the PBX;
+//   - the other adds are slowed down until enough users are stored, and
+//     then hang too;
+//
+// and the kill comes once every one of the -parallelism operations is
+// blocked in the mock, so Terraform is idle when it dies (not half-way
+// through writing its state).
+func TestInterruptedApplyConverges(t *testing.T) {
+	const (
+		users       = 12
+		orphans     = 3
+		parallelism = 5
+		landed      = orphans + 4 // users stored before the remaining adds hang
+		hang        = 10 * 60 * 1000
+	)
+	s := newStack(t, mockpbx.Config{RandSeed: 11}, soakConfig(users, 1))
+	s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{
+		{"endpoint": "users/add", "drop_after_rate": 1, "count": orphans},
+		{"endpoint": "users/add", "latency_ms": 150},
+		{"endpoint": "users/search", "latency_ms": hang},
+	}}, nil)
+
+	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
+		fmt.Sprintf("-parallelism=%d", parallelism))
+	cmd.Env = s.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	kill := func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = <-done // killed: the exit status says nothing
+	}
+
+	// Wait (bounded) for the moment to kill, checking the mock's counters.
+	hung := false
+	deadline := time.Now().Add(3 * time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for ready := false; !ready; {
+		select {
+		case err := <-done:
+			t.Fatalf("terraform apply ended (%v) before it could be interrupted:\n%s", err, tail(out.String(), 40))
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			kill()
+			t.Fatalf("the apply did not reach the interruption point within 3 minutes; requests %v, %d users stored:\n%s",
+				s.mock.RequestCounts(), len(s.mock.Users()), tail(out.String(), 40))
+		}
+		counts, stored := s.mock.RequestCounts(), len(s.mock.Users())
+		if !hung && stored >= landed {
+			// From now on every add hangs as well.
+			s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{
+				{"endpoint": "users/add", "latency_ms": hang},
+				{"endpoint": "users/search", "latency_ms": hang},
+			}}, nil)
+			hung = true
+			continue
+		}
+		// Adds received but not stored are waiting in the mock; so is every
+		// search. When they fill every slot (or nothing else is left to do),
+		// Terraform is only waiting.
+		waiting := counts["users/search"] + counts["users/add"] - stored
+		ready = hung && counts["users/search"] >= orphans && (waiting >= parallelism || stored == users)
+	}
+	kill()
+	t.Logf("killed terraform: %v requests, %d users stored", s.mock.RequestCounts(), len(s.mock.Users()))
+
+	s.control(http.MethodDelete, "faults", nil, nil)
+	recorded := stateIDs(t, s)
+	var lost []string
+	for _, u := range s.users() {
+		if id := fmt.Sprint(u["_id"]); !recorded[id] {
+			lost = append(lost, id)
+			// The secret of a user the run lost is unknown; make it wrong, so
+			// the check below proves the adoption writes the configured one.
+			s.control(http.MethodPatch, "users/"+id, map[string]any{"secret": "not-the-configured-secret"}, nil)
+		}
+	}
+	if len(lost) < orphans {
+		t.Fatalf("%d users are on the PBX but not in the state, want at least %d: the interruption did not happen where intended", len(lost), orphans)
+	}
+
+	// The next apply converges. (A killed local-backend apply leaves no lock
+	// behind: the lock is the process's own and died with it.)
+	outAfter := s.mustApply("-parallelism=5")
+	if n := strings.Count(outAfter, "Adopted existing PBX user"); n != len(lost) {
+		t.Errorf("%d adoption warnings, want one for each of the %d users the interrupted run lost:\n%s", n, len(lost), tail(outAfter, 60))
+	}
+	s.expectUsers("after the interrupted apply", users, 1)
+	if out, code := s.planExit(); code != 0 {
+		t.Fatalf("plan after the converging apply exited %d, want 0 (no changes):\n%s", code, tail(out, 60))
+	}
+}
+
+// stateIDs returns the _id of every pbx_user in the local state file (none
+// when there is no state yet).
+func stateIDs(t *testing.T, s *stack) map[string]bool {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(s.dir, "terraform.tfstate"))
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]bool{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		// OpenTofu 1.10 creates the file when it takes the lock but had not
+		// written it yet (Terraform writes it after every resource): the
+		// killed apply leaves it empty, which both CLIs read as no state,
+		// so every user it created is lost to the next apply.
+		return map[string]bool{}
+	}
+	var state struct {
+		Resources []struct {
+			Type      string `json:"type"`
+			Instances []struct {
+				Attributes struct {
+					ID string `json:"id"`
+				} `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &state); err != nil {
+		t.Fatalf("the state file the killed apply left is unreadable: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, r := range state.Resources {
+		if r.Type != "pbx_user" {
+			continue
+		}
+		for _, in := range r.Instances {
+			ids[in.Attributes.ID] = true
+		}
+	}
+	return ids
+}
