@@ -342,6 +342,12 @@ type dirAuthTransport struct {
 	scheme authScheme        // sent with every request; none until a challenge is answered
 	chal   *digest.Challenge // the Digest challenge in use
 	nc     int               // the last nonce count used with chal
+	// settled: a request got through (a scheme was learned, or none was
+	// needed). Until then one request at a time negotiates (negotiating is
+	// closed when it is done), so concurrent first requests of a run cost
+	// one challenge, not one each.
+	settled     bool
+	negotiating chan struct{}
 }
 
 // newDirTransport returns the transport for this directory configuration
@@ -382,6 +388,14 @@ func (t *dirAuthTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
+	lead, err := t.awaitNegotiation(req)
+	if err != nil {
+		closeBody(firstBody)
+		return nil, err
+	}
+	if lead {
+		defer t.endNegotiation()
+	}
 	first := req.Clone(req.Context())
 	first.Body = firstBody
 	sent, sentChal, sentNC := t.current()
@@ -391,6 +405,9 @@ func (t *dirAuthTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	resp, err := t.next.RoundTrip(first)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		if err == nil {
+			t.settle()
+		}
 		return resp, err
 	}
 
@@ -431,6 +448,46 @@ func (t *dirAuthTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		t.learn(req, scheme, chal, nc)
 	}
 	return resp, err
+}
+
+// awaitNegotiation makes req wait while another request negotiates the
+// scheme. It reports whether req negotiates itself (it must then call
+// endNegotiation when done). After a failed negotiation the next waiting
+// request tries.
+func (t *dirAuthTransport) awaitNegotiation(req *http.Request) (bool, error) {
+	for {
+		t.mu.Lock()
+		if t.settled {
+			t.mu.Unlock()
+			return false, nil
+		}
+		if t.negotiating == nil {
+			t.negotiating = make(chan struct{})
+			t.mu.Unlock()
+			return true, nil
+		}
+		wait := t.negotiating
+		t.mu.Unlock()
+		select {
+		case <-wait:
+		case <-req.Context().Done():
+			return false, req.Context().Err()
+		}
+	}
+}
+
+func (t *dirAuthTransport) endNegotiation() {
+	t.mu.Lock()
+	close(t.negotiating)
+	t.negotiating = nil
+	t.mu.Unlock()
+}
+
+// settle records that requests get through with the scheme in use.
+func (t *dirAuthTransport) settle() {
+	t.mu.Lock()
+	t.settled = true
+	t.mu.Unlock()
 }
 
 // current returns the scheme in use and, for Digest, its challenge and the
@@ -491,7 +548,7 @@ func (t *dirAuthTransport) countFor(chal *digest.Challenge) int {
 func (t *dirAuthTransport) learn(req *http.Request, scheme authScheme, chal *digest.Challenge, nc int) {
 	t.mu.Lock()
 	changed := scheme != t.scheme
-	t.scheme = scheme
+	t.scheme, t.settled = scheme, true
 	if scheme == schemeDigest {
 		if t.chal == nil || t.chal.Nonce != chal.Nonce {
 			t.chal, t.nc = chal, nc

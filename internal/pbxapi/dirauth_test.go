@@ -423,8 +423,11 @@ func TestDirectoryAuthConcurrent(t *testing.T) {
 					t.Errorf("wave %d: %v", wave, err)
 				}
 			}
-			if n, limit := s.unauthorized.Load(), int64(workers*waves); n < 1 || n > limit {
-				t.Errorf("%d challenges for %d requests, want 1 to %d", n, limit, limit)
+			// One request negotiates while the others wait; with Digest, this
+			// server (strict about nonce counts arriving in order) may
+			// challenge again a request overtaken by a higher count.
+			if n, limit := s.unauthorized.Load(), int64(workers*waves); n < 1 || n > limit || (tc.offer == "basic" && n != 1) {
+				t.Errorf("%d challenges for %d requests, want 1 (Basic) or 1 to %d (Digest)", n, limit, limit)
 			}
 			if n, limit := s.requests.Load(), int64(2*workers*waves); n > limit {
 				t.Errorf("%d HTTP requests for %d calls, want at most %d", n, workers*waves, limit)
@@ -459,11 +462,6 @@ func TestDirectoryAuthAnswerNotOvertaken(t *testing.T) {
 			}
 		}
 	}
-	s.after = func(r *http.Request) {
-		if held.Load() && r.Header.Get("X-Test-Call") == "second" && released.CompareAndSwap(false, true) {
-			close(release)
-		}
-	}
 	cfg := dirTestServer(t, s, false, "")
 	cfg.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if call, _ := r.Context().Value(callKey{}).(string); call != "" {
@@ -484,8 +482,21 @@ func TestDirectoryAuthAnswerNotOvertaken(t *testing.T) {
 	case err := <-first:
 		t.Fatalf("the first call ended before answering the challenge: %v", err)
 	}
-	if _, err := c.GetEntries(context.WithValue(ctx, callKey{}, "second"), testUUIDs, nil); err != nil {
+	// The second call starts while the answer is held: it waits for the
+	// negotiation (or, if it is sent, must not overtake the answer's count).
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.GetEntries(context.WithValue(ctx, callKey{}, "second"), testUUIDs, nil)
+		second <- err
+	}()
+	if released.CompareAndSwap(false, true) {
+		close(release)
+	}
+	if err := <-second; err != nil {
 		t.Errorf("second call: %v", err)
+	}
+	if n := s.unauthorized.Load(); n != 1 {
+		t.Errorf("%d challenges, want 1", n)
 	}
 	if err := <-first; err != nil {
 		t.Errorf("first call: %v", err)
