@@ -7,7 +7,7 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -103,7 +103,7 @@ func newStack(t *testing.T, cfg mockpbx.Config, tf string) *stack {
 
 	work := t.TempDir()
 	rc := filepath.Join(work, "terraformrc")
-	writeFile(t, rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"pbx-iac/pbx\" = %q\n  }\n  direct {}\n}\n", binDir))
+	writeFile(t, rc, devOverrides(binDir))
 	s := &stack{t: t, url: srv.URL, mock: m, dir: filepath.Join(work, "config")}
 	s.writeConfig(tf)
 	s.env = append(os.Environ(),
@@ -117,6 +117,12 @@ func newStack(t *testing.T, cfg mockpbx.Config, tf string) *stack {
 		"PATH="+filepath.Dir(terraform)+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
 	return s
+}
+
+// devOverrides is a Terraform CLI configuration that loads pbx-iac/pbx from
+// the binary in dir, so no terraform init (and no registry) is needed.
+func devOverrides(dir string) string {
+	return fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"pbx-iac/pbx\" = %q\n  }\n  direct {}\n}\n", dir)
 }
 
 const providerBlock = `
@@ -174,38 +180,32 @@ func (s *stack) planExit(args ...string) (string, int) {
 	return s.terraform(nil, append([]string{"plan", "-detailed-exitcode", "-input=false", "-no-color"}, args...)...)
 }
 
-// control calls the mock's /_mock/ API.
-func (s *stack) control(method, route string, body, out any) {
+// must fails the test when a call to the mock's Go API failed:
+// s.must(s.mock.PatchUser(id, fields)), s.must(nil, s.mock.SetFaults(rules)).
+func (s *stack) must(_ any, err error) {
 	s.t.Helper()
-	var b []byte
-	if body != nil {
-		b, _ = json.Marshal(body)
-	}
-	req, err := http.NewRequest(method, s.url+"/_mock/"+route, bytes.NewReader(b))
 	if err != nil {
 		s.t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		s.t.Fatalf("control %s %s: HTTP %d", method, route, resp.StatusCode)
-	}
-	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			s.t.Fatal(err)
-		}
 	}
 }
 
-// users returns the stored users, secrets in clear.
-func (s *stack) users() []map[string]any {
+// control calls the mock's /_mock/ API over HTTP, as a script would.
+func (s *stack) control(method, route string, body, out any) {
 	s.t.Helper()
-	var users []map[string]any
-	s.control(http.MethodGet, "users", nil, &users)
-	return users
+	s.must(nil, mockpbx.Client{URL: s.url}.Call(context.Background(), method, route, body, out))
+}
+
+// users returns the stored users, secrets in clear.
+func (s *stack) users() []map[string]any { return s.mock.Users() }
+
+// userID returns the _id of the stored user with this number.
+func (s *stack) userID(number string) string {
+	s.t.Helper()
+	u, ok := s.mock.UserByNumber(number)
+	if !ok {
+		s.t.Fatalf("no user %s on the mock", number)
+	}
+	return u["_id"].(string)
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,12 +87,8 @@ resource "pbx_user" "bob" {
 	}
 
 	// Someone edits Bob in the web panel and renames Alice's directory entry.
-	for _, u := range s.users() {
-		if u["number"] == "202" {
-			s.control(http.MethodPatch, "users/"+fmt.Sprint(u["_id"]), map[string]any{"name": "Bob (panel)", "call_record": "yes"}, nil)
-		}
-	}
-	s.control(http.MethodPut, "directory/"+uuid, map[string]any{"name": "Alice Smith"}, nil)
+	s.must(s.mock.PatchUser(s.userID("202"), map[string]any{"name": "Bob (panel)", "call_record": "yes"}))
+	s.must(s.mock.PutDirectoryEntry(uuid, map[string]any{"name": "Alice Smith"}))
 
 	out, code := check()
 	if code != 2 {

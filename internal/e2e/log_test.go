@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,7 +74,7 @@ data "pbx_directory_entry" "alice" {
 	s.writeConfig(config(sipSecret, "Alice"))
 	// Retries are logged too: the first two users calls get 503 (deterministic:
 	// max_retries = 3 always gets through).
-	s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{{"endpoint": "users/*", "status": 503, "rate": 1, "count": 2, "retry_after": "0"}}}, nil)
+	s.must(nil, s.mock.SetFaults([]mockpbx.FaultRule{{Endpoint: "users/*", Status: 503, Rate: 1, Count: 2, RetryAfter: "0"}}))
 	step("apply", "-auto-approve", "-input=false", "-no-color")
 	step("plan", "-input=false", "-no-color")
 	s.writeConfig(config(sipSecret2, "Alice A."))
@@ -83,13 +82,13 @@ data "pbx_directory_entry" "alice" {
 	step("show", "-no-color", "plan.tfplan")
 	step("apply", "-auto-approve", "-input=false", "-no-color")
 	// A request that fails for good: every retry gets 503.
-	s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{{"endpoint": "users/search", "status": 503, "rate": 1}}}, nil)
+	s.must(nil, s.mock.SetFaults([]mockpbx.FaultRule{{Endpoint: "users/search", Status: 503, Rate: 1}}))
 	out, code := s.terraform(env, "plan", "-input=false", "-no-color")
 	outputs = append(outputs, out)
 	if code != 1 || !strings.Contains(out, "HTTP 503") {
 		t.Fatalf("plan against a failing PBX exited %d, want 1 with the 503 reported:\n%s", code, tail(out, 30))
 	}
-	s.control(http.MethodDelete, "faults", nil, nil)
+	s.mock.ClearFaults()
 	step("destroy", "-auto-approve", "-input=false", "-no-color")
 
 	logBytes, err := os.ReadFile(logFile)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +40,7 @@ func (s *stack) useRaceProvider() {
 	}
 	for _, kv := range s.env {
 		if rc, ok := strings.CutPrefix(kv, "TF_CLI_CONFIG_FILE="); ok {
-			writeFile(s.t, rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"pbx-iac/pbx\" = %q\n  }\n  direct {}\n}\n", raceBinDir))
+			writeFile(s.t, rc, devOverrides(raceBinDir))
 			return
 		}
 	}
@@ -51,9 +50,8 @@ func (s *stack) useRaceProvider() {
 // counts returns the mock's request counts and resets them.
 func (s *stack) counts() map[string]int {
 	s.t.Helper()
-	var counts map[string]int
-	s.control(http.MethodGet, "requests", nil, &counts)
-	s.control(http.MethodDelete, "requests", nil, nil)
+	counts := s.mock.RequestCounts()
+	s.mock.ResetRequestCounts()
 	return counts
 }
 
@@ -140,8 +138,8 @@ func TestRefreshBulkReads(t *testing.T) {
 
 	// The entry two users follow is renamed and an unlinked user is edited
 	// in the panel: the plan shows both, for the same three requests.
-	s.control(http.MethodPut, "directory/"+person(0), map[string]any{"name": "Person Zero"}, nil)
-	s.control(http.MethodPatch, "users/"+s.userID("4001"), map[string]any{"cid_number": "999"}, nil)
+	s.must(s.mock.PutDirectoryEntry(person(0), map[string]any{"name": "Person Zero"}))
+	s.must(s.mock.PatchUser(s.userID("4001"), map[string]any{"cid_number": "999"}))
 	s.counts()
 	out, code := s.planExit("-parallelism=50")
 	if code != 2 {
@@ -165,30 +163,14 @@ func TestRefreshBulkReads(t *testing.T) {
 	check("plan after repair", s.counts())
 }
 
-// userID returns the _id of the stored user with this number.
-func (s *stack) userID(number string) string {
-	s.t.Helper()
-	for _, u := range s.users() {
-		if u["number"] == number {
-			id, _ := u["_id"].(string)
-			return id
-		}
-	}
-	s.t.Fatalf("no user %s on the mock", number)
-	return ""
-}
-
 // storedName is the name the PBX holds for a number.
 func (s *stack) storedName(number string) string {
 	s.t.Helper()
-	for _, u := range s.users() {
-		if u["number"] == number {
-			name, _ := u["name"].(string)
-			return name
-		}
+	u, ok := s.mock.UserByNumber(number)
+	if !ok {
+		s.t.Fatalf("no user %s on the mock", number)
 	}
-	s.t.Fatalf("no user %s on the mock", number)
-	return ""
+	return u["name"].(string)
 }
 
 const linkedUser = `
@@ -206,7 +188,7 @@ func TestSavedPlanAppliesReviewed(t *testing.T) {
 	s := newStack(t, mockpbx.Config{RandSeed: 3, Directory: []map[string]any{{"uuid": person(0), "name": "Alice"}}}, linkedUser)
 	s.mustApply()
 	rename := func(name string) {
-		s.control(http.MethodPut, "directory/"+person(0), map[string]any{"name": name}, nil)
+		s.must(s.mock.PutDirectoryEntry(person(0), map[string]any{"name": name}))
 	}
 
 	rename("Alice Reviewed")
@@ -239,7 +221,7 @@ func TestSavedPlanAppliesReviewed(t *testing.T) {
 func TestDirectoryValueValidated(t *testing.T) {
 	s := newStack(t, mockpbx.Config{RandSeed: 5, Directory: []map[string]any{{"uuid": person(0), "name": "Alice"}}}, linkedUser)
 	s.mustApply()
-	s.control(http.MethodPut, "directory/"+person(0), map[string]any{"name": "Mallory\ncontext=evil"}, nil)
+	s.must(s.mock.PutDirectoryEntry(person(0), map[string]any{"name": "Mallory\ncontext=evil"}))
 	s.counts()
 	for _, args := range [][]string{{"plan", "-detailed-exitcode"}, {"apply", "-auto-approve"}} {
 		out, code := s.terraform(nil, append(args, "-input=false", "-no-color")...)

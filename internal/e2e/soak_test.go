@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -45,13 +44,13 @@ resource "pbx_user" "u" {
 `, generation, count, generation)
 }
 
-// faultRules is the soak's weather: 20%% 503 with Retry-After, 5%% dropped
-// connections (3%% before the device processes the request, 2%% after it
+// faultRules is the soak's weather: 20% 503 with Retry-After, 5% dropped
+// connections (3% before the device processes the request, 2% after it
 // did: the ambiguous case), and up to 20 ms of latency, on every endpoint.
-var faultRules = map[string]any{"rules": []map[string]any{{
-	"endpoint": "*", "status": 503, "rate": 0.20, "retry_after": "1",
-	"drop_rate": 0.03, "drop_after_rate": 0.02, "latency_jitter_ms": 20,
-}}}
+var faultRules = []mockpbx.FaultRule{{
+	Endpoint: "*", Status: 503, Rate: 0.20, RetryAfter: "1",
+	DropRate: 0.03, DropAfterRate: 0.02, LatencyJitterMS: 20,
+}}
 
 // TestFaultSoak applies 200 users at -parallelism=20 while the mock injects
 // faults, then updates all of them and deletes half: every time the device
@@ -59,7 +58,7 @@ var faultRules = map[string]any{"rules": []map[string]any{{
 // (faults still on) must be empty.
 func TestFaultSoak(t *testing.T) {
 	s := newStack(t, mockpbx.Config{RandSeed: 42}, soakConfig(soakUsers, 1))
-	s.control(http.MethodPut, "faults", faultRules, nil)
+	s.must(nil, s.mock.SetFaults(faultRules))
 
 	phase := func(name string, count, generation int) {
 		t.Helper()
@@ -76,9 +75,7 @@ func TestFaultSoak(t *testing.T) {
 	phase("update", soakUsers, 2)
 	phase("delete", soakUsers/2, 2)
 
-	var counts map[string]int
-	s.control(http.MethodGet, "requests", nil, &counts)
-	t.Logf("requests seen by the mock (faulted ones included): %v", counts)
+	t.Logf("requests seen by the mock (faulted ones included): %v", s.mock.RequestCounts())
 }
 
 // expectUsers checks that the device holds exactly the users of
