@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -27,8 +28,9 @@ import (
 )
 
 var (
-	_ provider.Provider                  = (*pbxProvider)(nil)
-	_ provider.ProviderWithListResources = (*pbxProvider)(nil)
+	_ provider.Provider                       = (*pbxProvider)(nil)
+	_ provider.ProviderWithListResources      = (*pbxProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*pbxProvider)(nil)
 )
 
 // New returns a constructor of the provider for providerserver.
@@ -363,6 +365,7 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.ResourceData = client
 	resp.DataSourceData = client
 	resp.ListResourceData = client
+	resp.EphemeralResourceData = client
 }
 
 // clientFrom returns the client the provider's Configure made, or nil before
@@ -392,6 +395,10 @@ func (p *pbxProvider) Resources(_ context.Context) []func() resource.Resource {
 
 func (p *pbxProvider) ListResources(_ context.Context) []func() list.ListResource {
 	return []func() list.ListResource{NewUserListResource, NewDirectoryEntryListResource}
+}
+
+func (p *pbxProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{NewDirectoryEntryEphemeralResource}
 }
 
 func (p *pbxProvider) DataSources(_ context.Context) []func() datasource.DataSource {
