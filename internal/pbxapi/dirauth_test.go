@@ -36,10 +36,11 @@ var dirBasicToken = base64.StdEncoding.EncodeToString([]byte(dirUser + ":" + dir
 // challenge), "basic+digest" (both in one header, Basic first), or a literal
 // challenge (e.g. "NTLM").
 type authServer struct {
+	user, pass   string // the account: dirUser, dirPass unless a test changes it
 	offers       []string
 	acceptBasic  bool
 	acceptDigest bool
-	ds           *digestServer
+	ds           digestNonces
 	get          *dirGetHandler // the API behind the authentication
 	next         http.Handler   // serves authenticated requests (get unless a test changes it)
 
@@ -55,9 +56,8 @@ type authServer struct {
 }
 
 func newAuthServer(offers ...string) *authServer {
-	s := &authServer{get: &dirGetHandler{}}
+	s := &authServer{user: dirUser, pass: dirPass, get: &dirGetHandler{}}
 	s.next = s.get
-	s.ds = newDigestServer(dirUser, dirPass, nil)
 	s.setOffers(offers...)
 	return s
 }
@@ -91,12 +91,12 @@ func (s *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case scheme == "basic" && acceptBasic:
-		if u, p, ok := r.BasicAuth(); ok && u == dirUser && p == dirPass {
+		if u, p, ok := r.BasicAuth(); ok && u == s.user && p == s.pass {
 			s.next.ServeHTTP(w, r)
 			return
 		}
 	case scheme == "digest" && acceptDigest:
-		if s.ds.verify(r) == "" {
+		if s.ds.verify(r, s.user, s.pass) == "" {
 			s.next.ServeHTTP(w, r)
 			return
 		}
@@ -214,11 +214,11 @@ func TestDirectoryAuthDecisionTable(t *testing.T) {
 				cfg := dirTestServer(t, s, tls, tc.setting)
 				cfg.Logger = logs.log
 				c := newClient(t, cfg)
-				_, err := c.GetEntries(testCtx(t), testUUIDs, []string{"name"})
+				res, err := c.GetEntries(testCtx(t), testUUIDs, []string{"name"})
 				switch want {
 				case useBasic, useDigest:
-					if err != nil {
-						t.Fatalf("GetEntries: %v", err)
+					if err != nil || res.Series != "99" || len(res.Entries) != 1 {
+						t.Fatalf("GetEntries: %+v, %v", res, err)
 					}
 					// The scheme is remembered: no further 401.
 					before := s.unauthorized.Load()
@@ -323,22 +323,24 @@ func logged(l *logSink, msg string, parts ...string) bool {
 // must reach the decoder intact, as the device's error.
 func TestDirectoryUnansweredChallengeKeepsBody(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		offers  []string
-		tls     bool
-		setting pbxapi.DirectoryAuth
-		pass    string
+		name       string
+		offers     []string
+		tls        bool
+		setting    pbxapi.DirectoryAuth
+		user, pass string
+		requests   int64 // a 401 to an answer is final: never retried
 	}{
-		{"no challenge, auto", nil, false, "", dirPass},
-		{"no challenge, digest", nil, false, pbxapi.DirectoryAuthDigest, dirPass},
-		{"Basic over https, wrong password", []string{"basic"}, true, "", "wrong-" + dirPass},
-		{"explicit Basic, wrong password", []string{"basic"}, false, pbxapi.DirectoryAuthBasic, "wrong-" + dirPass},
-		{"Digest, wrong password", []string{"digest"}, false, "", "wrong-" + dirPass},
+		{"no challenge, auto", nil, false, "", dirUser, dirPass, 1},
+		{"no challenge, digest", nil, false, pbxapi.DirectoryAuthDigest, dirUser, dirPass, 1},
+		{"Basic over https, wrong password", []string{"basic"}, true, "", dirUser, "wrong-" + dirPass, 2},
+		{"explicit Basic, wrong password", []string{"basic"}, false, pbxapi.DirectoryAuthBasic, dirUser, "wrong-" + dirPass, 1},
+		{"Digest, wrong password", []string{"digest"}, false, "", dirUser, "wrong-" + dirPass, 2},
+		{"Digest, wrong user", []string{"digest"}, false, "", "nobody", dirPass, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newAuthServer(tc.offers...)
 			cfg := dirTestServer(t, s, tc.tls, tc.setting)
-			cfg.Directory.Password = tc.pass
+			cfg.Directory.Username, cfg.Directory.Password = tc.user, tc.pass
 			_, err := newClient(t, cfg).GetEntries(testCtx(t), testUUIDs, nil)
 			var ae *pbxapi.APIError
 			if !errors.As(err, &ae) || ae.StatusCode != 401 || ae.Code != "9" || ae.Message != "authorization required" || !ae.IsAuth() {
@@ -347,6 +349,9 @@ func TestDirectoryUnansweredChallengeKeepsBody(t *testing.T) {
 			var te *pbxapi.TransportError
 			if errors.As(err, &te) || strings.Contains(err.Error(), "closed") {
 				t.Errorf("transport error %v", err)
+			}
+			if n := s.requests.Load(); n != tc.requests {
+				t.Errorf("%d requests, want %d", n, tc.requests)
 			}
 			assertNoSecrets(t, "error", err.Error(), tc.pass, dirPass)
 		})
@@ -380,7 +385,7 @@ func TestDirectoryAuthStaleNonce(t *testing.T) {
 	c := newClient(t, dirTestServer(t, s, false, ""))
 	for i := range 3 {
 		if i == 2 {
-			s.ds.forgetNonces()
+			s.ds.forget()
 		}
 		if _, err := c.GetEntries(testCtx(t), testUUIDs, []string{"name"}); err != nil {
 			t.Fatalf("call %d: %v", i, err)
@@ -393,7 +398,7 @@ func TestDirectoryAuthStaleNonce(t *testing.T) {
 
 // TestDirectoryAuthConcurrent: concurrent requests each succeed with at
 // most one challenge, also against a device that refuses nonce counts out of
-// order (as digestServer does); afterwards the scheme is remembered. Run with
+// order (as digestNonces does); afterwards the scheme is remembered. Run with
 // -race.
 func TestDirectoryAuthConcurrent(t *testing.T) {
 	for _, tc := range []struct {
@@ -446,7 +451,7 @@ func TestDirectoryAuthConcurrent(t *testing.T) {
 // TestDirectoryAuthAnswerNotOvertaken: a fresh Digest challenge is shared
 // with other requests only once its answer is done. Otherwise a concurrent
 // request reuses the nonce with count 2, overtakes the answer's count 1, and
-// a device that refuses counts out of order (as digestServer does) fails the
+// a device that refuses counts out of order (as digestNonces does) fails the
 // first call. The answer is held until the second call's first request has
 // been handled, so the order is forced.
 func TestDirectoryAuthAnswerNotOvertaken(t *testing.T) {

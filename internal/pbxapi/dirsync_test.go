@@ -1,101 +1,49 @@
 package pbxapi_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
 )
 
-// syncDirectory answers api/dir/query and api/dir/get as the contract says
-// (query: every entry with timestamp > iterator, deleted ones as
-// {uuid,deleted,timestamp}; another series: every entry) and records the
-// iterators it was asked for.
-type syncDirectory struct {
-	mu        sync.Mutex
-	series    string
-	entries   map[string]syncEntry
-	iterators []int64
-	gets      int
-	fail      bool
-	noHigh    bool // query replies without the highest timestamp
+// syncDir is the contract fake (fakeDir) in series 7 holding Alice (ts 2),
+// Bob (deleted at ts 4) and Carol (ts 8).
+func syncDir(t *testing.T) *fakeDir {
+	d := newFakeDir(t)
+	d.series = "7"
+	d.seed(uuidA, "Alice", 2, false)
+	d.seed(uuidB, "Bob", 4, true)
+	d.seed(uuidC, "Carol", 8, false)
+	return d
 }
 
-type syncEntry struct {
-	name    string
-	ts      int64
-	deleted bool
-}
-
-func (d *syncDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Series   string `json:"series"`
-		Iterator struct {
-			Timestamp int64 `json:"timestamp"`
-		} `json:"iterator"`
-		Users []map[string]string `json:"users"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
+// seed stores an entry as it stands at timestamp ts (deleted: its tombstone).
+func (d *fakeDir) seed(uuid, name string, ts int64, deleted bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.fail {
-		http.Error(w, "broken", http.StatusBadRequest)
-		return
+	if deleted {
+		d.deleted[uuid] = ts
+	} else {
+		e, _ := merge(dirTemplate(), map[string]any{"name": name}).(map[string]any)
+		e["uuid"], e["timestamp"] = uuid, ts
+		d.entries[uuid] = e
 	}
-	view := func(id string, e syncEntry) map[string]any {
-		if e.deleted {
-			return map[string]any{"uuid": id, "deleted": true, "timestamp": e.ts}
-		}
-		return map[string]any{"uuid": id, "name": e.name, "timestamp": e.ts}
+	d.ts = max(d.ts, ts)
+}
+
+// iterators lists the iterator.timestamp of every dir/query, and how many
+// dir/get requests there were.
+func (d *fakeDir) iterators() ([]int64, int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []int64
+	for _, b := range d.bodies["query"] {
+		it, _ := b["iterator"].(map[string]any)
+		ts, _ := it["timestamp"].(float64)
+		out = append(out, int64(ts))
 	}
-	var users []map[string]any
-	switch r.URL.Path {
-	case "/api/dir/query":
-		d.iterators = append(d.iterators, req.Iterator.Timestamp)
-		after := req.Iterator.Timestamp
-		if req.Series != d.series {
-			after = 0
-		}
-		ids := make([]string, 0, len(d.entries))
-		for id := range d.entries {
-			ids = append(ids, id)
-		}
-		slices.SortFunc(ids, func(a, b string) int { return int(d.entries[a].ts - d.entries[b].ts) })
-		users = []map[string]any{}
-		for _, id := range ids {
-			if e := d.entries[id]; e.ts > after {
-				users = append(users, view(id, e))
-			}
-		}
-	case "/api/dir/get":
-		d.gets++
-		for _, u := range req.Users {
-			e, ok := d.entries[u["uuid"]]
-			if !ok || e.deleted {
-				users = append(users, map[string]any{"uuid": u["uuid"], "errors": []any{map[string]any{"code": "EDIR_UUID_DOES_NOT_EXIST"}}})
-				continue
-			}
-			users = append(users, view(u["uuid"], e))
-		}
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	high := int64(0)
-	for _, e := range d.entries {
-		high = max(high, e.ts)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	result := map[string]any{"series": d.series, "timestamp": high, "users": users}
-	if d.noHigh {
-		delete(result, "timestamp")
-	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "result": result})
+	return out, d.hits["get"]
 }
 
 const (
@@ -154,14 +102,8 @@ func TestRefreshEntry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := &syncDirectory{series: "7", entries: map[string]syncEntry{
-				uuidA: {name: "Alice", ts: 2},
-				uuidB: {name: "Bob", ts: 4, deleted: true},
-				uuidC: {name: "Carol", ts: 8},
-			}}
-			srv := httptest.NewServer(dir)
-			t.Cleanup(srv.Close)
-			c := newClient(t, fastConfig(srv.URL))
+			dir := syncDir(t)
+			c := dir.client(t)
 			for i, cl := range tt.calls {
 				ch, err := c.RefreshEntry(testCtx(t), cl.uuid, cl.series, cl.since)
 				if err != nil {
@@ -176,8 +118,8 @@ func TestRefreshEntry(t *testing.T) {
 						i, ch.Changed, ch.Deleted, name, ch.Watermark, ch.Series, cl.changed, cl.deleted, cl.name, cl.watermark)
 				}
 			}
-			if !slices.Equal(dir.iterators, tt.wantIterators) || dir.gets != tt.wantGets {
-				t.Errorf("queries from %v and %d gets, want %v and %d", dir.iterators, dir.gets, tt.wantIterators, tt.wantGets)
+			if iterators, gets := dir.iterators(); !slices.Equal(iterators, tt.wantIterators) || gets != tt.wantGets {
+				t.Errorf("queries from %v and %d gets, want %v and %d", iterators, gets, tt.wantIterators, tt.wantGets)
 			}
 		})
 	}
@@ -186,10 +128,8 @@ func TestRefreshEntry(t *testing.T) {
 // Concurrent refreshes of a run share one dir/query; a failed query is
 // reported to every caller waiting for it and not kept.
 func TestRefreshEntryConcurrent(t *testing.T) {
-	dir := &syncDirectory{series: "7", entries: map[string]syncEntry{uuidA: {name: "Alice", ts: 2}}}
-	srv := httptest.NewServer(dir)
-	t.Cleanup(srv.Close)
-	c := newClient(t, fastConfig(srv.URL))
+	dir := syncDir(t)
+	c := dir.client(t)
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() {
@@ -199,14 +139,16 @@ func TestRefreshEntryConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if len(dir.iterators) != 1 {
-		t.Errorf("%d queries for 100 concurrent refreshes, want 1", len(dir.iterators))
+	if iterators, _ := dir.iterators(); len(iterators) != 1 {
+		t.Errorf("%d queries for 100 concurrent refreshes, want 1", len(iterators))
 	}
 
-	broken := &syncDirectory{series: "7", fail: true}
-	bsrv := httptest.NewServer(broken)
-	t.Cleanup(bsrv.Close)
-	cfg := fastConfig(bsrv.URL)
+	broken := syncDir(t)
+	broken.fault = func(_ string, _ int, _ bool, w http.ResponseWriter) bool {
+		http.Error(w, "broken", http.StatusBadRequest)
+		return true
+	}
+	cfg := fastConfig(broken.srv.URL)
 	cfg.MaxRetries = -1
 	bc := newClient(t, cfg)
 	for range 2 {
@@ -219,10 +161,15 @@ func TestRefreshEntryConcurrent(t *testing.T) {
 // A device that does not say its highest timestamp: an entry read with
 // nothing recorded gets its own timestamp as watermark.
 func TestRefreshEntryWithoutDeviceHigh(t *testing.T) {
-	dir := &syncDirectory{series: "7", noHigh: true, entries: map[string]syncEntry{uuidA: {name: "Alice", ts: 2}, uuidC: {name: "Carol", ts: 8}}}
-	srv := httptest.NewServer(dir)
-	t.Cleanup(srv.Close)
-	ch, err := newClient(t, fastConfig(srv.URL)).RefreshEntry(testCtx(t), uuidA, "", 0)
+	dir := syncDir(t)
+	dir.fault = func(fn string, _ int, _ bool, w http.ResponseWriter) bool {
+		if fn != "query" {
+			return false
+		}
+		writeRaw(w, http.StatusOK, "application/json", `{"success":true,"result":{"series":"7","users":[]}}`)
+		return true
+	}
+	ch, err := dir.client(t).RefreshEntry(testCtx(t), uuidA, "", 0)
 	if err != nil || ch.Watermark != 2 {
 		t.Fatalf("RefreshEntry = %+v, %v; want watermark 2", ch, err)
 	}
