@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,11 +42,11 @@ func TestInterruptedApplyConverges(t *testing.T) {
 		hang        = 10 * 60 * 1000
 	)
 	s := newStack(t, mockpbx.Config{RandSeed: 11}, soakConfig(users, 1))
-	s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{
-		{"endpoint": "users/add", "drop_after_rate": 1, "count": orphans},
-		{"endpoint": "users/add", "latency_ms": 150},
-		{"endpoint": "users/search", "latency_ms": hang},
-	}}, nil)
+	s.must(nil, s.mock.SetFaults([]mockpbx.FaultRule{
+		{Endpoint: "users/add", DropAfterRate: 1, Count: orphans},
+		{Endpoint: "users/add", LatencyMS: 150},
+		{Endpoint: "users/search", LatencyMS: hang},
+	}))
 
 	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
 		fmt.Sprintf("-parallelism=%d", parallelism))
@@ -84,10 +83,10 @@ func TestInterruptedApplyConverges(t *testing.T) {
 		counts, stored := s.mock.RequestCounts(), len(s.mock.Users())
 		if !hung && stored >= landed {
 			// From now on every add hangs as well.
-			s.control(http.MethodPut, "faults", map[string]any{"rules": []map[string]any{
-				{"endpoint": "users/add", "latency_ms": hang},
-				{"endpoint": "users/search", "latency_ms": hang},
-			}}, nil)
+			s.must(nil, s.mock.SetFaults([]mockpbx.FaultRule{
+				{Endpoint: "users/add", LatencyMS: hang},
+				{Endpoint: "users/search", LatencyMS: hang},
+			}))
 			hung = true
 			continue
 		}
@@ -100,7 +99,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 	kill()
 	t.Logf("killed terraform: %v requests, %d users stored", s.mock.RequestCounts(), len(s.mock.Users()))
 
-	s.control(http.MethodDelete, "faults", nil, nil)
+	s.mock.ClearFaults()
 	recorded := stateIDs(t, s)
 	var lost []string
 	for _, u := range s.users() {
@@ -108,7 +107,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 			lost = append(lost, id)
 			// The secret of a user the run lost is unknown; make it wrong, so
 			// the check below proves the adoption writes the configured one.
-			s.control(http.MethodPatch, "users/"+id, map[string]any{"secret": "not-the-configured-secret"}, nil)
+			s.must(s.mock.PatchUser(id, map[string]any{"secret": "not-the-configured-secret"}))
 		}
 	}
 	if len(lost) < orphans {
