@@ -12,8 +12,8 @@ import (
 // plan of many linked users does) against a directory that takes 2 ms per
 // request, and reports how many dir/get requests each read cost.
 func BenchmarkGetEntryParallel(b *testing.B) {
-	d := &batchingDirectory{delay: 2 * time.Millisecond}
-	c := newBatchingClient(b, d)
+	d := &echoDir{delay: 2 * time.Millisecond}
+	c := echoClient(b, d)
 	var n atomic.Int64
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -28,6 +28,6 @@ func BenchmarkGetEntryParallel(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	batches, _ := d.stats()
+	batches, _ := d.requests()
 	b.ReportMetric(float64(len(batches))/float64(b.N), "requests/read")
 }

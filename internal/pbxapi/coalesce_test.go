@@ -16,63 +16,78 @@ import (
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
 
-// batchingDirectory answers api/dir/get after a delay, echoing each uuid as
-// an entry named after it, or EDIR_UUID_DOES_NOT_EXIST for uuids starting
-// with F. It records how many uuids each request carried.
-type batchingDirectory struct {
-	delay   time.Duration
-	mu      sync.Mutex
-	batches []int
-	fields  []string
+// echoDir is the api/dir/get of an intercom that holds whatever is asked
+// for: each uuid comes back as an entry named "entry <uuid>" with its
+// position as timestamp, in series 77, except uuids starting with F
+// (EDIR_UUID_DOES_NOT_EXIST). shuffled: in reverse order with lower-case
+// uuids. delay holds each reply. It checks the request as the contract says
+// (POST, JSON with only fields and users) and records every body.
+type echoDir struct {
+	delay    time.Duration
+	shuffled bool
+
+	mu     sync.Mutex
+	bodies []string
 }
 
-func (d *batchingDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (d *echoDir) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body := mustRead(r)
+	d.mu.Lock()
+	d.bodies = append(d.bodies, string(body))
+	d.mu.Unlock()
 	var req struct {
 		Fields json.RawMessage     `json:"fields"`
 		Users  []map[string]string `json:"users"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if r.Method != http.MethodPost || r.URL.Path != dirGetPath || r.Header.Get("Content-Type") != "application/json" {
+		writeRaw(w, 200, "application/json", `{"success":false,"error":{"code":3,"description":"invalid request method"}}`)
 		return
 	}
-	d.mu.Lock()
-	d.batches = append(d.batches, len(req.Users))
-	d.fields = append(d.fields, string(req.Fields))
-	d.mu.Unlock()
+	if err := jsonUnmarshalStrict(body, &req); err != nil {
+		writeRaw(w, 200, "application/json", `{"success":false,"error":{"code":12,"param":"users","description":"invalid parameter value"}}`)
+		return
+	}
 	time.Sleep(d.delay)
 	users := make([]map[string]any, len(req.Users))
 	for i, u := range req.Users {
-		if strings.HasPrefix(u["uuid"], "F") {
-			users[i] = map[string]any{"uuid": u["uuid"], "errors": []any{map[string]any{"code": "EDIR_UUID_DOES_NOT_EXIST"}}}
-			continue
+		id, at := u["uuid"], i
+		if d.shuffled {
+			id, at = strings.ToLower(id), len(users)-1-i
 		}
-		users[i] = map[string]any{"uuid": u["uuid"], "name": "entry " + u["uuid"], "timestamp": i + 1}
+		users[at] = map[string]any{"uuid": id, "name": "entry " + id, "timestamp": i + 1}
+		if strings.HasPrefix(id, "F") {
+			users[at] = map[string]any{"uuid": id, "errors": []any{map[string]any{"code": "EDIR_UUID_DOES_NOT_EXIST"}}}
+		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "result": map[string]any{"series": "77", "users": users}})
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": map[string]any{"series": "77", "users": users}})
 }
 
-func (d *batchingDirectory) stats() ([]int, []string) {
+// requests returns how many uuids each request carried and its fields, as
+// sent ("" when omitted).
+func (d *echoDir) requests() (batches []int, fields []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]int(nil), d.batches...), append([]string(nil), d.fields...)
+	for _, b := range d.bodies {
+		var req struct {
+			Fields json.RawMessage `json:"fields"`
+			Users  []any           `json:"users"`
+		}
+		_ = json.Unmarshal([]byte(b), &req)
+		batches, fields = append(batches, len(req.Users)), append(fields, string(req.Fields))
+	}
+	return batches, fields
 }
 
-func newBatchingClient(t testing.TB, d *batchingDirectory) *pbxapi.Client {
-	t.Helper()
+// echoClient is a client of d served over HTTP.
+func echoClient(t testing.TB, d *echoDir) *pbxapi.Client {
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
-	c, err := pbxapi.New(pbxapi.Config{Endpoint: srv.URL, AuthMode: pbxapi.AuthToken, APIKey: "k",
-		Directory: pbxapi.DirectoryConfig{Auth: pbxapi.DirectoryAuthNone}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return newClient(t, fastConfig(srv.URL))
 }
 
 func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
-	d := &batchingDirectory{delay: 100 * time.Millisecond}
-	c := newBatchingClient(t, d)
+	d := &echoDir{delay: 100 * time.Millisecond}
+	c := echoClient(t, d)
 	const n = 60
 	var wg sync.WaitGroup
 	var failures atomic.Int32
@@ -104,7 +119,7 @@ func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	batches, _ := d.stats()
+	batches, _ := d.requests()
 	total := 0
 	for _, b := range batches {
 		total += b
@@ -118,8 +133,8 @@ func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
 }
 
 func TestGetEntryKeepsFieldListsApart(t *testing.T) {
-	d := &batchingDirectory{delay: 50 * time.Millisecond}
-	c := newBatchingClient(t, d)
+	d := &echoDir{delay: 50 * time.Millisecond}
+	c := echoClient(t, d)
 	var wg sync.WaitGroup
 	for _, fields := range [][]string{nil, {}, {"name"}, {"name", "email"}} {
 		wg.Add(1)
@@ -131,7 +146,7 @@ func TestGetEntryKeepsFieldListsApart(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	_, fields := d.stats()
+	_, fields := d.requests()
 	seen := map[string]bool{}
 	for _, f := range fields {
 		seen[f] = true
@@ -144,8 +159,8 @@ func TestGetEntryKeepsFieldListsApart(t *testing.T) {
 }
 
 func TestGetEntryCallerCancellation(t *testing.T) {
-	d := &batchingDirectory{delay: 300 * time.Millisecond}
-	c := newBatchingClient(t, d)
+	d := &echoDir{delay: 300 * time.Millisecond}
+	c := echoClient(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
@@ -161,34 +176,6 @@ func TestGetEntryCallerCancellation(t *testing.T) {
 	}
 }
 
-// shuffledDirectory answers api/dir/get with the entries in reverse order
-// and the uuids in lower case, and records how many uuids each request
-// carried.
-type shuffledDirectory struct {
-	mu      sync.Mutex
-	batches []int
-}
-
-func (d *shuffledDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Users []map[string]string `json:"users"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	d.mu.Lock()
-	d.batches = append(d.batches, len(req.Users))
-	d.mu.Unlock()
-	users := make([]map[string]any, 0, len(req.Users))
-	for i := len(req.Users) - 1; i >= 0; i-- {
-		id := strings.ToLower(req.Users[i]["uuid"])
-		users = append(users, map[string]any{"uuid": id, "name": "entry " + id, "timestamp": i + 1})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "result": map[string]any{"series": "77", "users": users}})
-}
-
 // ReadEntries sends each distinct uuid once, at most MaxGetUUIDs a request,
 // and matches replies by the uuid the device echoes, not by position.
 func TestReadEntriesMatchesByUUID(t *testing.T) {
@@ -202,10 +189,8 @@ func TestReadEntriesMatchesByUUID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := &shuffledDirectory{}
-			srv := httptest.NewServer(dir)
-			t.Cleanup(srv.Close)
-			set, err := newClient(t, fastConfig(srv.URL)).ReadEntries(testCtx(t), tt.uuids, []string{})
+			dir := &echoDir{shuffled: true}
+			set, err := echoClient(t, dir).ReadEntries(testCtx(t), tt.uuids, []string{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,8 +200,8 @@ func TestReadEntriesMatchesByUUID(t *testing.T) {
 					t.Fatalf("uuid %s: got %+v (found %t)", u, r, ok)
 				}
 			}
-			if fmt.Sprint(dir.batches) != fmt.Sprint(tt.wantBatches) {
-				t.Errorf("requests carried %v uuids, want %v", dir.batches, tt.wantBatches)
+			if batches, _ := dir.requests(); fmt.Sprint(batches) != fmt.Sprint(tt.wantBatches) {
+				t.Errorf("requests carried %v uuids, want %v", batches, tt.wantBatches)
 			}
 		})
 	}
