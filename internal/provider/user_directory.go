@@ -113,6 +113,9 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	if unchangedUnlinked(ctx, req) {
+		return
+	}
 	var plan, config userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -166,6 +169,29 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// unchangedUnlinked reports a plan ModifyPlan has nothing to do for: an
+// unlinked user whose plan is its refreshed state, with an email that needs
+// no resetting. That is most users of a no-change plan, and decoding plan,
+// configuration and state into whole models is most of the provider's CPU
+// in such a plan.
+func unchangedUnlinked(ctx context.Context, req resource.ModifyPlanRequest) bool {
+	if req.State.Raw.IsNull() || !req.Plan.Raw.Equal(req.State.Raw) {
+		return false
+	}
+	var uuid, email, configEmail types.String
+	if req.Plan.GetAttribute(ctx, path.Root("directory_uuid"), &uuid).HasError() || !uuid.IsNull() {
+		return false
+	}
+	if req.State.GetAttribute(ctx, path.Root("email"), &email).HasError() {
+		return false
+	}
+	if email.ValueString() == "" {
+		return true
+	}
+	// An email set on the PBX but not in the configuration is reset below.
+	return !req.Config.GetAttribute(ctx, path.Root("email"), &configEmail).HasError() && !configEmail.IsNull()
 }
 
 // applyFollowed sets name and email not set in config from the entry, after

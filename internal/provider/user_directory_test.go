@@ -224,3 +224,29 @@ func TestAccUserResource_directoryValidation(t *testing.T) {
 		},
 	})
 }
+
+// An email set in the panel on a user whose configuration has none (and no
+// link) is drift: the plan resets it, also on the fast path that skips
+// decoding unchanged users.
+func TestAccUserResource_unsetEmailDrift(t *testing.T) {
+	p := newTestPBX(t, withPeople)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: linkedConfig(p, "", "")},
+			{
+				PreConfig: func() {
+					p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "303"), map[string]any{"email": "carol@panel.example"}, nil)
+				},
+				Config: linkedConfig(p, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("pbx_user.carol", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue("pbx_user.carol", tfjsonpath.New("email"), knownvalue.StringExact("")),
+					},
+				},
+				Check: p.checkStored("303", map[string]any{"email": ""}),
+			},
+		},
+	})
+}

@@ -303,8 +303,18 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 
 // ValidateConfig checks rules that span attributes.
 func (r *userResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg userResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	// Only the attributes the rules need: decoding the whole model costs
+	// more than the rules (it runs for every user on every plan).
+	var cfg struct {
+		Name, DirectoryUUID, UserType types.String
+		Trunk, Transfer               types.Bool
+	}
+	for _, a := range []struct {
+		name string
+		dst  any
+	}{{"name", &cfg.Name}, {"directory_uuid", &cfg.DirectoryUUID}, {"user_type", &cfg.UserType}, {"trunk", &cfg.Trunk}, {"transfer", &cfg.Transfer}} {
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(a.name), a.dst)...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -322,7 +332,11 @@ func (r *userResource) ValidateConfig(ctx context.Context, req resource.Validate
 	if userType == "IAX2" {
 		return
 	}
-	for name, v := range map[string]types.Bool{"trunk": cfg.Trunk, "transfer": cfg.Transfer} {
+	for _, f := range []struct {
+		name string
+		v    types.Bool
+	}{{"trunk", cfg.Trunk}, {"transfer", cfg.Transfer}} {
+		name, v := f.name, f.v
 		if v.ValueBool() {
 			resp.Diagnostics.AddAttributeError(path.Root(name), "IAX2-only setting on a SIP user",
 				fmt.Sprintf("%s applies only to IAX2 extensions, but user_type is %q. Remove %s or set user_type = \"IAX2\".", name, userType, name))

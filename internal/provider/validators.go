@@ -155,11 +155,14 @@ func checkGroups(s string) string {
 
 var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 
+// dottedDigits looks like an IPv4 address; as a host name it is not valid.
+var dottedDigits = regexp.MustCompile(`^[0-9.]+$`)
+
 func checkHost(s string) string {
 	if s == "dynamic" || parseIPv4(s) != nil {
 		return ""
 	}
-	if hostnamePattern.MatchString(s) && len(s) <= 253 && !regexp.MustCompile(`^[0-9.]+$`).MatchString(s) {
+	if hostnamePattern.MatchString(s) && len(s) <= 253 && !dottedDigits.MatchString(s) {
 		return ""
 	}
 	return fmt.Sprintf("%q is not valid", s)
