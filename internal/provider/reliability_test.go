@@ -630,6 +630,7 @@ type direct struct {
 	user      *userResource
 	entry     *directoryEntryDataSource
 	userSch   resource.SchemaResponse
+	userIDSch resource.IdentitySchemaResponse
 	entrySch  datasource.SchemaResponse
 	configure diag.Diagnostics
 }
@@ -664,6 +665,7 @@ func newDirect(t *testing.T, cfg pbxProviderModel) *direct {
 		t.Fatalf("configure: %v %v", cr.Diagnostics, dr.Diagnostics)
 	}
 	d.user.Schema(ctx, resource.SchemaRequest{}, &d.userSch)
+	d.user.IdentitySchema(ctx, resource.IdentitySchemaRequest{}, &d.userIDSch)
 	d.entry.Schema(ctx, datasource.SchemaRequest{}, &d.entrySch)
 	return d
 }
@@ -712,13 +714,19 @@ func (d *direct) userRaw(t *testing.T, m userResourceModel) tftypes.Value {
 	return st.Raw
 }
 
+// emptyIdentity is the identity the framework gives every CRUD response.
+func (d *direct) emptyIdentity() *tfsdk.ResourceIdentity {
+	sch := d.userIDSch.IdentitySchema
+	return &tfsdk.ResourceIdentity{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(d.ctx), nil)}
+}
+
 func (d *direct) emptyUserState() tfsdk.State {
 	return tfsdk.State{Schema: d.userSch.Schema, Raw: tftypes.NewValue(d.userSch.Schema.Type().TerraformType(d.ctx), nil)}
 }
 
 func (d *direct) create(t *testing.T, m userResourceModel) diag.Diagnostics {
 	raw := d.userRaw(t, m)
-	resp := resource.CreateResponse{State: d.emptyUserState()}
+	resp := resource.CreateResponse{State: d.emptyUserState(), Identity: d.emptyIdentity()}
 	d.user.Create(d.ctx, resource.CreateRequest{
 		Plan:   tfsdk.Plan{Schema: d.userSch.Schema, Raw: raw},
 		Config: tfsdk.Config{Schema: d.userSch.Schema, Raw: raw},
@@ -728,7 +736,7 @@ func (d *direct) create(t *testing.T, m userResourceModel) diag.Diagnostics {
 
 func (d *direct) read(t *testing.T, m userResourceModel) diag.Diagnostics {
 	st := tfsdk.State{Schema: d.userSch.Schema, Raw: d.userRaw(t, m)}
-	resp := resource.ReadResponse{State: st}
+	resp := resource.ReadResponse{State: st, Identity: d.emptyIdentity()}
 	d.user.Read(d.ctx, resource.ReadRequest{State: st}, &resp)
 	return resp.Diagnostics
 }
@@ -736,7 +744,7 @@ func (d *direct) read(t *testing.T, m userResourceModel) diag.Diagnostics {
 func (d *direct) update(t *testing.T, state, plan userResourceModel) diag.Diagnostics {
 	st := tfsdk.State{Schema: d.userSch.Schema, Raw: d.userRaw(t, state)}
 	pl := d.userRaw(t, plan)
-	resp := resource.UpdateResponse{State: st}
+	resp := resource.UpdateResponse{State: st, Identity: d.emptyIdentity()}
 	d.user.Update(d.ctx, resource.UpdateRequest{
 		State:  st,
 		Plan:   tfsdk.Plan{Schema: d.userSch.Schema, Raw: pl},
