@@ -7,7 +7,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -187,12 +186,6 @@ func (s *stack) must(_ any, err error) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-}
-
-// control calls the mock's /_mock/ API over HTTP, as a script would.
-func (s *stack) control(method, route string, body, out any) {
-	s.t.Helper()
-	s.must(nil, mockpbx.Client{URL: s.url}.Call(context.Background(), method, route, body, out))
 }
 
 // users returns the stored users, secrets in clear.
