@@ -309,8 +309,11 @@ func (c *Client) CreateEntry(ctx context.Context, uuid string, f EntryFields) (*
 	item, _ := entryPatch(DefaultEntryFields(), f)
 	item["uuid"] = uuid
 	body := map[string]any{"users": []any{item}}
+	// Creates and the read that resolves an ambiguous one come out of one
+	// budget: at most max_retries + 1 requests in all.
+	ctx, b := c.withBudget(ctx)
 	var lastErr error
-	for attempt := 0; attempt <= c.maxRetries; attempt++ {
+	for !b.exhausted() {
 		w, err := c.writeEntry(ctx, "create", uuid, body, false)
 		if err == nil {
 			return w, nil

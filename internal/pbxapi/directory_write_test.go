@@ -654,3 +654,30 @@ func TestWritesRefreshAgain(t *testing.T) {
 		t.Fatalf("refresh after the delete: %+v, %v; want deleted", ch, err)
 	}
 }
+
+// TestCreateEntryBudget: creates that always fail ambiguously stop after
+// max_retries + 1 requests in all, retries and re-creates together.
+func TestCreateEntryBudget(t *testing.T) {
+	for _, retries := range []int{-1, 1, 3} {
+		t.Run(fmt.Sprint(retries), func(t *testing.T) {
+			d := newFakeDir(t)
+			d.fault = func(fn string, _ int, processed bool, w http.ResponseWriter) bool {
+				if fn == "create" && !processed {
+					dropConn(w)
+					return true
+				}
+				return false
+			}
+			cfg := fastConfig(d.srv.URL)
+			cfg.MaxRetries = retries
+			_, err := newClient(t, cfg).CreateEntry(testCtx(t), entryUUID, sampleFields())
+			if err == nil {
+				t.Fatal("an always-dropped create succeeded")
+			}
+			want := max(retries, 0) + 1
+			if got := len(d.requests()); got != want {
+				t.Errorf("%d requests with max_retries %d, want %d: %v", got, retries, want, d.requests())
+			}
+		})
+	}
+}
