@@ -172,8 +172,8 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				Validators: []validator.String{durationValidator()},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a request is retried after HTTP 429, 502, 503, 504 or a connection error "+
-					"(see the README's \"Failure behaviour\"). `0` disables retries. Default: `%d`. Environment variable: `%s`.", pbxapi.DefaultMaxRetries, envMaxRetries),
+				MarkdownDescription: fmt.Sprintf("Bounds every call at `max_retries + 1` requests: the retries after HTTP 429, 502, 503, 504 or a connection error, "+
+					"and the lookups that resolve an ambiguous create, all together. `0`: one request. Default: `%d`. Environment variable: `%s`.", pbxapi.DefaultMaxRetries, envMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
