@@ -1,0 +1,35 @@
+locals {
+  # The people behind the extensions, by directory uuid.
+  people = {
+    alice = "A11CE000-0000-4000-8000-000000000001"
+    bob   = "B0B00000-0000-4000-8000-000000000002"
+  }
+}
+
+# Every entry in one read: one dir/get request per 1000 uuids, however many
+# entries, instead of one data source (and one request) per entry.
+data "pbx_directory_entries" "people" {
+  uuids = values(local.people)
+}
+
+output "names" {
+  value = { for who, uuid in local.people : who => data.pbx_directory_entries.people.entries[uuid].name }
+}
+
+# Every entry changed since a reviewed point of the directory (dir/query).
+# After a directory reset (another series) every entry is returned and
+# resync is true.
+data "pbx_directory_entries" "changed" {
+  changed_since = {
+    series    = "6423407687606431951"
+    timestamp = 39
+  }
+}
+
+output "changed_since_review" {
+  value = {
+    changed = keys(data.pbx_directory_entries.changed.entries)
+    deleted = data.pbx_directory_entries.changed.deleted_uuids
+    resync  = data.pbx_directory_entries.changed.resync
+  }
+}
