@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -51,7 +52,13 @@ func (p *floorProvider) Resources(ctx context.Context) []func() resource.Resourc
 func (p *floorProvider) DataSources(ctx context.Context) []func() datasource.DataSource {
 	var out []func() datasource.DataSource
 	for _, newReal := range p.real.DataSources(ctx) {
-		out = append(out, func() datasource.DataSource { return &floorDataSource{real: newReal()} })
+		// The framework makes a data source per request; its schema is read once.
+		schema := sync.OnceValue(func() dsschema.Schema {
+			var resp datasource.SchemaResponse
+			newReal().Schema(ctx, datasource.SchemaRequest{}, &resp)
+			return resp.Schema
+		})
+		out = append(out, func() datasource.DataSource { return &floorDataSource{real: newReal(), schema: schema} })
 	}
 	return out
 }
@@ -95,7 +102,8 @@ func (r *floorResource) Delete(context.Context, resource.DeleteRequest, *resourc
 
 // floorDataSource has the real data source's type name and schema and reads nothing.
 type floorDataSource struct {
-	real datasource.DataSource
+	real   datasource.DataSource
+	schema func() dsschema.Schema
 }
 
 func (d *floorDataSource) Metadata(ctx context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -106,10 +114,8 @@ func (d *floorDataSource) Schema(ctx context.Context, req datasource.SchemaReque
 	d.real.Schema(ctx, req, resp)
 }
 
-func (d *floorDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var sresp datasource.SchemaResponse
-	d.real.Schema(ctx, datasource.SchemaRequest{}, &sresp)
-	state, err := fillComputed(sresp.Schema, req.Config.Raw)
+func (d *floorDataSource) Read(_ context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	state, err := fillComputed(d.schema(), req.Config.Raw)
 	if err != nil {
 		resp.Diagnostics.AddError("floor: filling computed values", err.Error())
 		return

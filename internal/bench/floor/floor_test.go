@@ -10,6 +10,7 @@ import (
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -148,5 +149,57 @@ func TestFillComputedPlural(t *testing.T) {
 	}
 	if got["series"].IsNull() || !state.IsFullyKnown() {
 		t.Errorf("series %v, state %v: every computed attribute must be set", got["series"], state)
+	}
+}
+
+// TestFloorDataSourceRead reads every data source of the floor through its Read
+// method: all computed attributes are set, and pbx_directory_entries (once the
+// provider has it) has one entry per uuid.
+func TestFloorDataSourceRead(t *testing.T) {
+	ctx := context.Background()
+	const uuid = "01234567-89AB-CDEF-0123-456789ABCDEF"
+	for _, newDS := range New("test")().DataSources(ctx) {
+		ds := newDS()
+		var m datasource.MetadataResponse
+		ds.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "pbx"}, &m)
+		t.Run(m.TypeName, func(t *testing.T) {
+			var s datasource.SchemaResponse
+			ds.Schema(ctx, datasource.SchemaRequest{}, &s)
+			typ, ok := s.Schema.Type().TerraformType(ctx).(tftypes.Object)
+			if !ok {
+				t.Fatalf("schema type %T is not an object", s.Schema.Type().TerraformType(ctx))
+			}
+			attrs := map[string]tftypes.Value{}
+			for name, at := range typ.AttributeTypes {
+				attrs[name] = tftypes.NewValue(at, nil)
+			}
+			if _, ok := typ.AttributeTypes["uuid"]; ok {
+				attrs["uuid"] = tftypes.NewValue(tftypes.String, uuid)
+			}
+			if at, ok := typ.AttributeTypes["uuids"]; ok {
+				attrs["uuids"] = tftypes.NewValue(at, []tftypes.Value{tftypes.NewValue(tftypes.String, uuid)})
+			}
+			req := datasource.ReadRequest{Config: tfsdk.Config{Schema: s.Schema, Raw: tftypes.NewValue(typ, attrs)}}
+			resp := datasource.ReadResponse{State: tfsdk.State{Schema: s.Schema}}
+			ds.Read(ctx, req, &resp)
+			if resp.Diagnostics.HasError() {
+				t.Fatal(resp.Diagnostics)
+			}
+			var got map[string]tftypes.Value
+			if err := resp.State.Raw.As(&got); err != nil {
+				t.Fatal(err)
+			}
+			for name, a := range s.Schema.Attributes {
+				if a.IsComputed() && got[name].IsNull() {
+					t.Errorf("computed %s is null", name)
+				}
+			}
+			if _, plural := typ.AttributeTypes["uuids"]; plural {
+				var entries map[string]tftypes.Value
+				if err := got["entries"].As(&entries); err != nil || len(entries) != 1 || entries[uuid].Type() == nil {
+					t.Errorf("entries %v (%v), want one entry keyed %s", got["entries"], err, uuid)
+				}
+			}
+		})
 	}
 }

@@ -30,6 +30,7 @@ type result struct {
 
 	Wall          time.Duration
 	Requests      map[string]int // targetPBX only
+	Challenges    int            // requests answered 401 (Digest challenges), counted in Requests too
 	ProviderKB    int64          // peak VmHWM of the provider processes
 	ProviderProcs int
 	TerraformKB   int64
@@ -177,7 +178,7 @@ func (b *bench) usersRun(ctx context.Context, target string, n, lat int) error {
 	}
 	b.record(apply)
 	if apply.Err != "" {
-		b.note("%s: the no-change plan was not run because the apply failed.", label(apply))
+		b.note("%s: the no-change plan was not run, since the apply did not succeed.", label(apply))
 		return nil
 	}
 	plan := result{N: n, Target: target, LatencyMS: lat, Kind: kind, Phase: "plan"}
@@ -250,10 +251,12 @@ func (b *bench) measure(ctx context.Context, r *result, dir, command string, arg
 	case targetFloor:
 		cli, exe = b.cliFloor, b.bins.floor
 	}
+	var logOffset int64
 	if r.Target == targetPBX {
 		if err := b.mock.resetCounts(ctx); err != nil {
 			return err
 		}
+		logOffset = b.mock.logSize()
 	}
 	logPath := filepath.Join(dir, command+".log")
 	logFile, err := os.Create(logPath)
@@ -311,6 +314,7 @@ func (b *bench) measure(ctx context.Context, r *result, dir, command string, arg
 		if r.Requests, err = b.mock.counts(ctx); err != nil {
 			return err
 		}
+		r.Challenges = b.mock.challengesSince(logOffset)
 	}
 	return nil
 }

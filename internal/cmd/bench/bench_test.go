@@ -241,3 +241,17 @@ func TestEstimate(t *testing.T) {
 		})
 	}
 }
+
+func TestCountChallenges(t *testing.T) {
+	log := `pbxmock: 2026/11/30 07:10:01 serving http://127.0.0.1:1 (Simotel ...)
+pbxmock: 2026/11/30 07:10:02 POST /api/dir/get 401 20ms
+pbxmock: 2026/11/30 07:10:02 POST /api/dir/get 200 21ms
+pbxmock: 2026/11/30 07:10:02 POST /api/dir/query 401 20ms
+pbxmock: 2026/11/30 07:10:02 GET /_mock/requests 401 0s
+pbxmock: 2026/11/30 07:10:02 POST /api/v4/pbx/users/search 200 20ms
+pbxmock: 2026/11/30 07:10:03 POST /api/v4/pbx/users/search - 20ms
+`
+	if got := countChallenges(strings.NewReader(log)); got != 2 {
+		t.Errorf("countChallenges = %d, want 2 (API requests answered 401 only)", got)
+	}
+}

@@ -197,7 +197,7 @@ func run(ctx context.Context, o options) (err error) {
 		return runErr
 	}
 	if failed := rep.failures(); failed > 0 {
-		return fmt.Errorf("%d measurement(s) failed; see %s and the logs in %s", failed, out, tmp)
+		return fmt.Errorf("%d measurement(s) failed or planned changes where none were expected; see %s and the logs in %s", failed, out, tmp)
 	}
 	return nil
 }

@@ -118,10 +118,12 @@ func (rep report) find(target string, kind configKind, n, lat int, phase string)
 	return nil
 }
 
+// failures counts the commands that failed or whose no-change plan was not empty;
+// commands cut off at the time limit are not failures of the provider.
 func (rep report) failures() int {
 	n := 0
 	for _, r := range rep.Results {
-		if r.Err != "" && !r.CutOff {
+		if (r.Err != "" && !r.CutOff) || r.Changes {
 			n++
 		}
 	}
@@ -174,7 +176,11 @@ func requestsCell(r *result) string {
 	if r.Requests == nil {
 		return "n/a"
 	}
-	return fmt.Sprintf("%d: %s", totalRequests(r.Requests), formatRequests(r.Requests))
+	cell := fmt.Sprintf("%d: %s", totalRequests(r.Requests), formatRequests(r.Requests))
+	if r.Challenges > 0 {
+		cell += fmt.Sprintf(" (%d × 401)", r.Challenges)
+	}
+	return cell
 }
 
 // rows are the targets in table order: pbx at each latency, the floor, terraform_data.
@@ -418,7 +424,9 @@ near a threshold should be measured again before anything is concluded from it.
   built provider or the floor (no `+"`terraform init`"+`). Wall time is from the start of the Terraform
   process to its exit.
 - **Requests** are the mock's counters per endpoint (`+"`GET /_mock/requests`"+`), reset
-  (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first.
+  (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first. They include the
+  requests the directory answered with 401 to send its Digest challenge; "(k × 401)" says how many
+  there were (from the mock's request log).
 - **Peak RSS.** While Terraform runs, every 50 ms the bench lists /proc, picks every process whose
   executable (`+"`/proc/<pid>/exe`"+`) is the built provider binary (Terraform may start it more than once per
   command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from

@@ -276,6 +276,42 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// logSize is the current length of the mock's log, to read what a command added.
+func (m *mockProcess) logSize() int64 {
+	fi, err := os.Stat(m.logPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// challengesSince counts the requests the mock answered with 401 (the Digest
+// challenges) in its log from offset on. The mock logs one line per request:
+// "pbxmock: DATE TIME METHOD PATH STATUS DURATION".
+func (m *mockProcess) challengesSince(offset int64) int {
+	f, err := os.Open(m.logPath)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0
+	}
+	return countChallenges(f)
+}
+
+func countChallenges(r io.Reader) int {
+	n := 0
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 7 && f[0] == "pbxmock:" && strings.HasPrefix(f[4], "/api/") && f[5] == "401" {
+			n++
+		}
+	}
+	return n
+}
+
 // procField returns the value of the first "key<tabs>: value" line (/proc/cpuinfo).
 func procField(data []byte, key string) (string, bool) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
