@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -120,7 +122,7 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"as set on the PBX API account. Default: inferred from what is set (`both` when a user name and an API key are given). " +
 					"Environment variable: `" + envAuthMode + "`.",
 				Optional:   true,
-				Validators: []validator.String{stringvalidator.OneOf("basic", "token", "both")},
+				Validators: []validator.String{stringvalidator.OneOf(authModes...)},
 			},
 			"directory": schema.SingleNestedAttribute{
 				MarkdownDescription: "Connection to the 2N intercom directory API, read by `pbx_directory_entry`. " +
@@ -150,7 +152,7 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 							"`basic` sends Basic credentials with every request, also over plain HTTP, where the password travels unencrypted (prefer `https://` or Digest). " +
 							"`none` sends no credentials; so does `auto` when no user name is known. Environment variable: `" + envDirAuth + "`.",
 						Optional:   true,
-						Validators: []validator.String{stringvalidator.OneOf("auto", "digest", "basic", "none")},
+						Validators: []validator.String{stringvalidator.OneOf(dirAuths...)},
 					},
 				},
 			},
@@ -187,28 +189,100 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 	}
 }
 
-// setting resolves one configured value: the attribute if set, else the
-// environment variable.
+// setting is one provider argument: its value in the configuration or, when
+// unset there, in its environment variable, checked by the rule of the
+// schema's validator (environment values reach no validator).
 type setting struct {
-	value   types.String
-	attr    path.Path
-	env     string
-	resolve string
+	attr     path.Path
+	env      string
+	value    types.String // bool and number arguments as their decimal text
+	check    stringCheck  // zero: any value
+	resolved string
 }
 
-// duration parses a resolved duration setting; def when unset.
-func (s *setting) duration(def time.Duration, diags *diag.Diagnostics) time.Duration {
-	if s.resolve == "" {
-		return def
+// Rules for the arguments whose schema validator is not a stringCheck.
+var (
+	authModes, dirAuths = []string{"basic", "token", "both"}, []string{"auto", "digest", "basic", "none"}
+
+	checkAuthMode   = oneOfCheck(authModes...)
+	checkDirAuth    = oneOfCheck(dirAuths...)
+	checkMaxRetries = stringCheck{"a whole number from 0 to 20", func(s string) string {
+		if n, err := strconv.ParseInt(s, 10, 64); err != nil || n < 0 || n > 20 {
+			return fmt.Sprintf("%q is not a whole number from 0 to 20", s)
+		}
+		return ""
+	}}
+	checkBool = stringCheck{"true or false", func(s string) string {
+		if _, err := strconv.ParseBool(s); err != nil {
+			return fmt.Sprintf("%q is not true or false", s)
+		}
+		return ""
+	}}
+)
+
+// ruleOf is the rule of a stringCheck validator of the schema.
+func ruleOf(v validator.String) stringCheck {
+	c, _ := v.(stringCheck)
+	return c
+}
+
+func oneOfCheck(values ...string) stringCheck {
+	return stringCheck{"one of " + strings.Join(values, ", "), func(s string) string {
+		if !slices.Contains(values, s) {
+			return fmt.Sprintf("%q is not one of them", s)
+		}
+		return ""
+	}}
+}
+
+// textOf is a bool or number argument as a string setting value.
+func textOf(v interface {
+	IsNull() bool
+	IsUnknown() bool
+	String() string
+}) types.String {
+	switch {
+	case v.IsUnknown():
+		return types.StringUnknown()
+	case v.IsNull():
+		return types.StringNull()
 	}
-	d, err := time.ParseDuration(s.resolve)
-	if err != nil || d <= 0 {
+	return types.StringValue(v.String())
+}
+
+// resolve reads the setting and reports an unknown or invalid value.
+func (s *setting) resolve(diags *diag.Diagnostics) {
+	switch {
+	case s.value.IsUnknown():
+		diags.AddAttributeError(s.attr, "Unknown provider configuration value",
+			fmt.Sprintf("The provider cannot be configured while %s depends on a value known only after apply. "+
+				"Set it from a known value, or through the %s environment variable.", s.attr, s.env))
+		return
+	case !s.value.IsNull():
+		s.resolved = s.value.ValueString()
+	default:
+		s.resolved = os.Getenv(s.env)
+	}
+	if s.resolved == "" || s.check.check == nil {
+		return
+	}
+	if reason := s.check.check(s.resolved); reason != "" {
 		diags.AddAttributeError(s.attr, "Invalid "+s.attr.String(),
-			fmt.Sprintf("%s (%s) must be a positive Go duration such as 30s, got %q.", s.attr, s.env, s.resolve))
+			fmt.Sprintf("%s (%s) %s: must be %s.", s.attr, s.env, reason, s.check.description))
 	}
-	return d
 }
 
+// duration is the resolved duration, or def when unset.
+func (s *setting) duration(def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(s.resolved); err == nil {
+		return d
+	}
+	return def
+}
+
+// Configure resolves every argument in the schema's order, so that the same
+// configuration always gives the same diagnostics in the same order, checks
+// them, and builds the client.
 func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var cfg pbxProviderModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
@@ -216,145 +290,101 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 		return
 	}
 	var dir directoryConfigModel
-	if !cfg.Directory.IsNull() && !cfg.Directory.IsUnknown() {
-		resp.Diagnostics.Append(cfg.Directory.As(ctx, &dir, objectAsOptions)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-	}
 	if cfg.Directory.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("directory"), "Unknown directory configuration",
 			"The provider cannot be configured while `directory` depends on values known only after apply. "+
 				"Set it from known values or through the PBX_DIRECTORY_* environment variables.")
 		return
 	}
+	if !cfg.Directory.IsNull() {
+		resp.Diagnostics.Append(cfg.Directory.As(ctx, &dir, objectAsOptions)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 
 	dirPath := path.Root("directory")
-	values := map[string]*setting{
-		"endpoint":     {value: cfg.Endpoint, attr: path.Root("endpoint"), env: envEndpoint},
-		"username":     {value: cfg.Username, attr: path.Root("username"), env: envUsername},
-		"password":     {value: cfg.Password, attr: path.Root("password"), env: envPassword},
-		"api_key":      {value: cfg.APIKey, attr: path.Root("api_key"), env: envAPIKey},
-		"auth_mode":    {value: cfg.AuthMode, attr: path.Root("auth_mode"), env: envAuthMode},
-		"ca_cert_pem":  {value: cfg.CACertPEM, attr: path.Root("ca_cert_pem"), env: envCACertPEM},
-		"timeout":      {value: cfg.RequestTimeout, attr: path.Root("request_timeout"), env: envRequestTimeout},
-		"retry_wait":   {value: cfg.RetryMaxWait, attr: path.Root("retry_max_wait"), env: envRetryMaxWait},
-		"dir_endpoint": {value: dir.Endpoint, attr: dirPath.AtName("endpoint"), env: envDirEndpoint},
-		"dir_username": {value: dir.Username, attr: dirPath.AtName("username"), env: envDirUsername},
-		"dir_password": {value: dir.Password, attr: dirPath.AtName("password"), env: envDirPassword},
-		"dir_auth":     {value: dir.Auth, attr: dirPath.AtName("auth"), env: envDirAuth},
-	}
-	for _, s := range values {
-		switch {
-		case s.value.IsUnknown():
-			resp.Diagnostics.AddAttributeError(s.attr, "Unknown provider configuration value",
-				fmt.Sprintf("The provider cannot be configured while %s depends on a value known only after apply. "+
-					"Set it from a known value, or through the %s environment variable.", s.attr, s.env))
-		case !s.value.IsNull():
-			s.resolve = s.value.ValueString()
-		default:
-			s.resolve = os.Getenv(s.env)
-		}
-	}
-	insecure := cfg.InsecureSkipVerify.ValueBool()
-	if cfg.InsecureSkipVerify.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("insecure_skip_verify"), "Unknown provider configuration value",
-			"The provider cannot be configured while insecure_skip_verify depends on a value known only after apply.")
-	}
-	if cfg.InsecureSkipVerify.IsNull() {
-		if v := os.Getenv(envInsecureSkip); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("insecure_skip_verify"), "Invalid "+envInsecureSkip,
-					fmt.Sprintf("%s must be true or false, got %q.", envInsecureSkip, v))
-			}
-			insecure = b
-		}
+	endpoint := &setting{attr: path.Root("endpoint"), env: envEndpoint, value: cfg.Endpoint, check: ruleOf(urlValidator())}
+	username := &setting{attr: path.Root("username"), env: envUsername, value: cfg.Username}
+	password := &setting{attr: path.Root("password"), env: envPassword, value: cfg.Password}
+	apiKey := &setting{attr: path.Root("api_key"), env: envAPIKey, value: cfg.APIKey}
+	authMode := &setting{attr: path.Root("auth_mode"), env: envAuthMode, value: cfg.AuthMode, check: checkAuthMode}
+	dirEndpoint := &setting{attr: dirPath.AtName("endpoint"), env: envDirEndpoint, value: dir.Endpoint, check: ruleOf(urlValidator())}
+	dirUsername := &setting{attr: dirPath.AtName("username"), env: envDirUsername, value: dir.Username}
+	dirPassword := &setting{attr: dirPath.AtName("password"), env: envDirPassword, value: dir.Password}
+	dirAuth := &setting{attr: dirPath.AtName("auth"), env: envDirAuth, value: dir.Auth, check: checkDirAuth}
+	insecure := &setting{attr: path.Root("insecure_skip_verify"), env: envInsecureSkip, value: textOf(cfg.InsecureSkipVerify), check: checkBool}
+	caCert := &setting{attr: path.Root("ca_cert_pem"), env: envCACertPEM, value: cfg.CACertPEM, check: ruleOf(pemValidator())}
+	timeout := &setting{attr: path.Root("request_timeout"), env: envRequestTimeout, value: cfg.RequestTimeout, check: ruleOf(durationValidator())}
+	maxRetries := &setting{attr: path.Root("max_retries"), env: envMaxRetries, value: textOf(cfg.MaxRetries), check: checkMaxRetries}
+	retryWait := &setting{attr: path.Root("retry_max_wait"), env: envRetryMaxWait, value: cfg.RetryMaxWait, check: ruleOf(durationValidator())}
+	for _, s := range []*setting{endpoint, username, password, apiKey, authMode, dirEndpoint, dirUsername, dirPassword, dirAuth,
+		insecure, caCert, timeout, maxRetries, retryWait} {
+		s.resolve(&resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	if values["endpoint"].resolve == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Missing PBX endpoint",
+	if endpoint.resolved == "" {
+		resp.Diagnostics.AddAttributeError(endpoint.attr, "Missing PBX endpoint",
 			"The provider needs the PBX base URL. Set `endpoint` in the provider block or the "+envEndpoint+" environment variable, "+
 				"e.g. https://pbx.example.com.")
 	}
-	username, password, apiKey := values["username"].resolve, values["password"].resolve, values["api_key"].resolve
-	mode := values["auth_mode"].resolve
+	mode := authMode.resolved
 	if mode == "" {
-		mode = string(pbxapi.InferAuthMode(username, apiKey))
+		mode = string(pbxapi.InferAuthMode(username.resolved, apiKey.resolved))
 	}
-	if username == "" && apiKey == "" && values["auth_mode"].resolve == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("api_key"), "Missing PBX credentials",
+	switch {
+	case username.resolved == "" && apiKey.resolved == "" && authMode.resolved == "":
+		resp.Diagnostics.AddAttributeError(apiKey.attr, "Missing PBX credentials",
 			"The provider needs a PBX API account: set `api_key` (or "+envAPIKey+"), or `username` and `password` "+
 				"(or "+envUsername+" and "+envPassword+"), or both, as the account's authentication mode requires.")
-	} else {
-		switch mode {
-		case "basic", "both":
-			if username == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("username"), "Missing PBX user name",
-					fmt.Sprintf("auth_mode %q needs the API account user name: set `username` or the %s environment variable.", mode, envUsername))
+	default:
+		for _, need := range []struct {
+			s     *setting
+			modes []string
+			what  string
+		}{
+			{username, []string{"basic", "both"}, "user name"},
+			{password, []string{"basic", "both"}, "password"},
+			{apiKey, []string{"token", "both"}, "API key"},
+		} {
+			if need.s.resolved == "" && slices.Contains(need.modes, mode) {
+				resp.Diagnostics.AddAttributeError(need.s.attr, "Missing PBX "+need.what,
+					fmt.Sprintf("auth_mode %q needs the API account's %s: set `%s` or the %s environment variable.", mode, need.what, need.s.attr, need.s.env))
 			}
-			if password == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("password"), "Missing PBX password",
-					fmt.Sprintf("auth_mode %q needs the API account password: set `password` or the %s environment variable.", mode, envPassword))
-			}
-		case "token":
-		default:
-			resp.Diagnostics.AddAttributeError(path.Root("auth_mode"), "Invalid auth_mode",
-				fmt.Sprintf("%s must be basic, token or both, got %q.", envAuthMode, mode))
 		}
-		if (mode == "token" || mode == "both") && apiKey == "" {
-			resp.Diagnostics.AddAttributeError(path.Root("api_key"), "Missing PBX API key",
-				fmt.Sprintf("auth_mode %q needs the API account token: set `api_key` or the %s environment variable.", mode, envAPIKey))
-		}
-	}
-	timeout := values["timeout"].duration(pbxapi.DefaultRequestTimeout, &resp.Diagnostics)
-	retryWait := values["retry_wait"].duration(pbxapi.DefaultRetryMaxWait, &resp.Diagnostics)
-	maxRetries := int64(pbxapi.DefaultMaxRetries)
-	switch {
-	case cfg.MaxRetries.IsUnknown():
-		resp.Diagnostics.AddAttributeError(path.Root("max_retries"), "Unknown provider configuration value",
-			"The provider cannot be configured while max_retries depends on a value known only after apply.")
-	case !cfg.MaxRetries.IsNull():
-		maxRetries = cfg.MaxRetries.ValueInt64()
-	case os.Getenv(envMaxRetries) != "":
-		n, err := strconv.ParseInt(os.Getenv(envMaxRetries), 10, 64)
-		if err != nil || n < 0 || n > 20 {
-			resp.Diagnostics.AddAttributeError(path.Root("max_retries"), "Invalid "+envMaxRetries,
-				fmt.Sprintf("%s must be a whole number from 0 to 20, got %q.", envMaxRetries, os.Getenv(envMaxRetries)))
-		}
-		maxRetries = n
-	}
-	if maxRetries == 0 {
-		maxRetries = -1 // the client's "no retries"
-	}
-	if v := values["dir_auth"].resolve; v != "" && v != "auto" && v != "none" && v != "basic" && v != "digest" {
-		resp.Diagnostics.AddAttributeError(dirPath.AtName("auth"), "Invalid directory auth",
-			fmt.Sprintf("directory.auth (%s) must be auto, digest, basic or none, got %q. Leave it unset (or auto) to answer the intercom's challenge.", envDirAuth, v))
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
+	skipVerify, _ := strconv.ParseBool(insecure.resolved)
+	retries, _ := strconv.Atoi(maxRetries.resolved)
+	switch {
+	case maxRetries.resolved == "":
+		retries = pbxapi.DefaultMaxRetries
+	case retries == 0:
+		retries = -1 // the client's "no retries"
+	}
 	client, err := pbxapi.New(pbxapi.Config{
-		Endpoint: values["endpoint"].resolve,
+		Endpoint: endpoint.resolved,
 		AuthMode: pbxapi.AuthMode(mode),
-		Username: username,
-		Password: password,
-		APIKey:   apiKey,
+		Username: username.resolved,
+		Password: password.resolved,
+		APIKey:   apiKey.resolved,
 		Directory: pbxapi.DirectoryConfig{
-			Endpoint: values["dir_endpoint"].resolve,
-			Username: values["dir_username"].resolve,
-			Password: values["dir_password"].resolve,
-			Auth:     pbxapi.DirectoryAuth(values["dir_auth"].resolve),
+			Endpoint: dirEndpoint.resolved,
+			Username: dirUsername.resolved,
+			Password: dirPassword.resolved,
+			Auth:     pbxapi.DirectoryAuth(dirAuth.resolved),
 		},
-		InsecureSkipVerify: insecure,
-		CACertPEM:          values["ca_cert_pem"].resolve,
-		RequestTimeout:     timeout,
-		MaxRetries:         int(maxRetries),
-		RetryMaxWait:       retryWait,
+		InsecureSkipVerify: skipVerify,
+		CACertPEM:          caCert.resolved,
+		RequestTimeout:     timeout.duration(pbxapi.DefaultRequestTimeout),
+		MaxRetries:         retries,
+		RetryMaxWait:       retryWait.duration(pbxapi.DefaultRetryMaxWait),
 		UserAgent:          fmt.Sprintf("terraform-provider-pbx/%s (+https://registry.terraform.io/providers/pbx-iac/pbx) Terraform/%s", p.version, req.TerraformVersion),
 		Logger:             tflogger,
 	})
@@ -365,7 +395,6 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.ResourceData = client
 	resp.DataSourceData = client
 	resp.ListResourceData = client
-	resp.EphemeralResourceData = client
 }
 
 // clientFrom returns the client the provider's Configure made, or nil before

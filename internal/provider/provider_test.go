@@ -9,11 +9,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -214,4 +217,99 @@ func errorLike(parts ...string) *regexp.Regexp {
 		quoted[i] = strings.Join(words, `\s+`)
 	}
 	return regexp.MustCompile(`(?s)` + strings.Join(quoted, ".*"))
+}
+
+// TestConfigureDiagnostics: Configure checks every argument, from the
+// configuration or the environment, names the argument and its variable in
+// each diagnostic, and reports them in the schema's order: the same
+// configuration gives the same diagnostics in the same order, every time.
+func TestConfigureDiagnostics(t *testing.T) {
+	allEnv := []string{envEndpoint, envUsername, envPassword, envAPIKey, envAuthMode, envDirEndpoint, envDirUsername,
+		envDirPassword, envDirAuth, envInsecureSkip, envCACertPEM, envRequestTimeout, envMaxRetries, envRetryMaxWait}
+	fromEnv := func(m *pbxProviderModel) {
+		m.RequestTimeout, m.MaxRetries, m.RetryMaxWait = types.StringNull(), types.Int64Null(), types.StringNull()
+	}
+	cases := []struct {
+		name string
+		env  map[string]string
+		edit func(*pbxProviderModel)
+		want []string // each diagnostic: "attribute | summary | a part of the detail", in order
+	}{
+		{"invalid values from the environment", map[string]string{
+			envRetryMaxWait: "-1s", envMaxRetries: "many", envRequestTimeout: "soon", envInsecureSkip: "perhaps",
+			envDirAuth: "kerberos", envDirEndpoint: "ftp://door.example", envAuthMode: "digest",
+		}, fromEnv, []string{
+			`auth_mode | Invalid auth_mode | auth_mode (PBX_AUTH_MODE) "digest" is not one of them: must be one of basic, token, both.`,
+			`directory.endpoint | Invalid directory.endpoint | directory.endpoint (PBX_DIRECTORY_ENDPOINT) "ftp://door.example" does not start with http:// or https://`,
+			`directory.auth | Invalid directory.auth | directory.auth (PBX_DIRECTORY_AUTH) "kerberos" is not one of them: must be one of auto, digest, basic, none.`,
+			`insecure_skip_verify | Invalid insecure_skip_verify | insecure_skip_verify (PBX_INSECURE_SKIP_VERIFY) "perhaps" is not true or false`,
+			`request_timeout | Invalid request_timeout | request_timeout (PBX_REQUEST_TIMEOUT) "soon" is not a positive duration`,
+			`max_retries | Invalid max_retries | max_retries (PBX_MAX_RETRIES) "many" is not a whole number from 0 to 20`,
+			`retry_max_wait | Invalid retry_max_wait | retry_max_wait (PBX_RETRY_MAX_WAIT) "-1s" is not a positive duration`,
+		}},
+		{"values known only after apply", nil, func(m *pbxProviderModel) {
+			m.RetryMaxWait, m.MaxRetries, m.InsecureSkipVerify, m.Username = types.StringUnknown(), types.Int64Unknown(), types.BoolUnknown(), types.StringUnknown()
+		}, []string{
+			"username | Unknown provider configuration value | Set it from a known value, or through the PBX_USERNAME environment variable.",
+			"insecure_skip_verify | Unknown provider configuration value | PBX_INSECURE_SKIP_VERIFY",
+			"max_retries | Unknown provider configuration value | PBX_MAX_RETRIES",
+			"retry_max_wait | Unknown provider configuration value | PBX_RETRY_MAX_WAIT",
+		}},
+		{"no endpoint, no credentials", nil, func(m *pbxProviderModel) {
+			m.Endpoint, m.Username, m.Password, m.APIKey = types.StringNull(), types.StringNull(), types.StringNull(), types.StringNull()
+		}, []string{
+			"endpoint | Missing PBX endpoint | the PBX_ENDPOINT environment variable",
+			"api_key | Missing PBX credentials | set `api_key` (or PBX_API_KEY), or `username` and `password` (or PBX_USERNAME and PBX_PASSWORD)",
+		}},
+		{"auth_mode both, API key only", nil, func(m *pbxProviderModel) {
+			m.Username, m.Password, m.AuthMode = types.StringNull(), types.StringNull(), types.StringValue("both")
+		}, []string{
+			"username | Missing PBX user name | auth_mode \"both\" needs the API account's user name: set `username` or the PBX_USERNAME environment variable.",
+			"password | Missing PBX password | set `password` or the PBX_PASSWORD environment variable.",
+		}},
+		{"auth_mode token from the environment, no API key", map[string]string{envAuthMode: "token"}, func(m *pbxProviderModel) {
+			m.APIKey = types.StringNull()
+		}, []string{"api_key | Missing PBX API key | auth_mode \"token\" needs the API account's API key: set `api_key` or the PBX_API_KEY environment variable."}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, env := range allEnv {
+				t.Setenv(env, c.env[env])
+			}
+			cfg := providerModel("https://pbx.example.com")
+			c.edit(&cfg)
+			first := configureDiags(t, cfg)
+			for range 10 {
+				if again := configureDiags(t, cfg); !slices.Equal(again, first) {
+					t.Fatalf("the same configuration gave other diagnostics or another order:\n%s\nthen:\n%s",
+						strings.Join(first, "\n"), strings.Join(again, "\n"))
+				}
+			}
+			if len(first) != len(c.want) {
+				t.Fatalf("%d diagnostics, want %d:\n%s", len(first), len(c.want), strings.Join(first, "\n"))
+			}
+			for i, w := range c.want {
+				attr, rest, _ := strings.Cut(w, " | ")
+				summary, detail, _ := strings.Cut(rest, " | ")
+				if !strings.HasPrefix(first[i], attr+" | "+summary+" | ") || !strings.Contains(first[i], detail) {
+					t.Errorf("diagnostic %d is\n  %s\nwant\n  %s", i, first[i], w)
+				}
+			}
+		})
+	}
+}
+
+// configureDiags runs Configure and returns its diagnostics as
+// "attribute | summary | detail" (white space folded), in order.
+func configureDiags(t *testing.T, cfg pbxProviderModel) []string {
+	t.Helper()
+	var out []string
+	for _, d := range newDirect(t, cfg).configure {
+		attr := ""
+		if wp, ok := d.(diag.DiagnosticWithPath); ok {
+			attr = wp.Path().String()
+		}
+		out = append(out, attr+" | "+d.Summary()+" | "+strings.Join(strings.Fields(d.Detail()), " "))
+	}
+	return out
 }

@@ -919,10 +919,10 @@ func TestSecretsNotInConfigureDiagnostics(t *testing.T) {
 	}{
 		{"credentials in the endpoint", func(m *pbxProviderModel) {
 			m.Endpoint = types.StringValue("https://" + testUsername + ":" + testPassword + "@pbx.example.com")
-		}, []string{"Unable to configure the PBX client", "contains credentials"}},
+		}, []string{"Invalid endpoint", "endpoint (PBX_ENDPOINT)", "contains credentials"}},
 		{"unparsable endpoint with credentials", func(m *pbxProviderModel) {
 			m.Endpoint = types.StringValue("https://" + testUsername + ":" + testPassword + "@pbx.example.com:port/")
-		}, []string{"Unable to configure the PBX client", "is not a URL"}},
+		}, []string{"Invalid endpoint", "endpoint (PBX_ENDPOINT) is not a URL"}},
 		{"password without user name", func(m *pbxProviderModel) {
 			m.Username = types.StringNull()
 			m.AuthMode = types.StringValue("both")

@@ -469,25 +469,3 @@ func (c onlyChangesCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRe
 	}
 	resp.Error = fmt.Errorf("%s: no planned change", c.addr)
 }
-
-func TestAccProvider_invalidEnvironment(t *testing.T) {
-	p := newTestPBX(t)
-	for env, c := range map[string]struct{ value, err string }{
-		envRequestTimeout: {"soon", `request_timeout (PBX_REQUEST_TIMEOUT) must be a positive Go duration such as 30s, got "soon"`},
-		envRetryMaxWait:   {"-1s", `retry_max_wait (PBX_RETRY_MAX_WAIT) must be a positive Go duration such as 30s, got "-1s"`},
-		envMaxRetries:     {"many", `PBX_MAX_RETRIES must be a whole number from 0 to 20, got "many"`},
-		envInsecureSkip:   {"perhaps", `PBX_INSECURE_SKIP_VERIFY must be true or false, got "perhaps"`},
-		envDirAuth:        {"kerberos", `directory.auth (PBX_DIRECTORY_AUTH) must be auto, digest, basic or none, got "kerberos"`},
-	} {
-		t.Run(env, func(t *testing.T) {
-			t.Setenv(env, c.value)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      minimalUserConfig(p, "530", "Env", "s"),
-					ExpectError: errorLike(c.err),
-				}},
-			})
-		})
-	}
-}
