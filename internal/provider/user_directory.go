@@ -144,6 +144,18 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		if config.Email.IsNull() {
 			plan.Email = types.StringValue("")
 		}
+	case followed == nil && state != nil && state.DirectoryUUID.Equal(plan.DirectoryUUID):
+		// Linked, but nothing recorded yet (a state from before the
+		// provider recorded entries, planned with -refresh=false): keep
+		// what the state holds; the next refresh records the entry.
+		if config.Name.IsNull() {
+			plan.Name = state.Name
+		}
+		if config.Email.IsNull() {
+			plan.Email = state.Email
+		}
+		plan.DirectoryTimestamp = state.DirectoryTimestamp
+		plan.DirectorySeries = state.DirectorySeries
 	case followed == nil:
 		// A new link, or an uuid known only after apply: so are the
 		// followed values. Create or Update reads the entry.

@@ -1,11 +1,17 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -87,14 +93,14 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 	p := newTestPBX(t, withPeople)
 	var updatesBefore int
 	noOp, update := plancheck.ResourceActionNoop, plancheck.ResourceActionUpdate
-	resource.ParallelTest(t, resource.TestCase{
+	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             p.checkUserCount(0),
-		Steps: []resource.TestStep{
+		Steps: []tfresource.TestStep{
 			// Linked users take name and email from their entries; explicit config wins.
 			{
 				Config: linkedConfig(p, "", "Robert"),
-				Check: resource.ComposeAggregateTestCheckFunc(
+				Check: tfresource.ComposeAggregateTestCheckFunc(
 					p.checkStored("301", map[string]any{"name": "Alice", "email": "alice@example.com"}),
 					p.checkStored("302", map[string]any{"name": "Robert", "email": "bob@example.com"}),
 					p.checkStored("303", map[string]any{"name": "Carol", "email": ""}),
@@ -114,12 +120,12 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 					p.mustControl(t, http.MethodPost, "directory/reset", map[string]any{"keep_entries": true}, nil)
 				},
 				Config: linkedConfig(p, "", "Robert"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: actions(noOp, noOp),
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrWith("pbx_user.alice", "directory_series", p.isSeries),
-					resource.TestCheckResourceAttrWith("pbx_user.bob", "directory_series", p.isSeries),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					tfresource.TestCheckResourceAttrWith("pbx_user.alice", "directory_series", p.isSeries),
+					tfresource.TestCheckResourceAttrWith("pbx_user.bob", "directory_series", p.isSeries),
 				),
 			},
 			// The entry is renamed: exactly that user updates its name.
@@ -128,7 +134,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 					p.mustControl(t, http.MethodPut, "directory/"+aliceUUID, map[string]any{"name": "Alice Smith"}, nil)
 				},
 				Config: linkedConfig(p, "", "Robert"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: append(actions(update, noOp),
 						plancheck.ExpectKnownValue("pbx_user.alice", tfjsonpath.New("name"), knownvalue.StringExact("Alice Smith")),
 						plancheck.ExpectKnownValue("pbx_user.alice", tfjsonpath.New("email"), knownvalue.StringExact("alice@example.com"))),
@@ -143,7 +149,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 					p.mustControl(t, http.MethodPost, "directory/"+bobUUID+"/touch", nil, nil)
 				},
 				Config: linkedConfig(p, "", "Robert"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: actions(noOp, noOp),
 				},
 				Check: func(*terraform.State) error {
@@ -156,7 +162,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			// Removing the explicit name makes the user follow the directory again.
 			{
 				Config: linkedConfig(p, "", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: append(actions(noOp, update),
 						plancheck.ExpectKnownValue("pbx_user.bob", tfjsonpath.New("name"), knownvalue.StringExact("Bob"))),
 				},
@@ -165,7 +171,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			// An explicit name beats the directory, also when the entry is renamed.
 			{
 				Config: linkedConfig(p, "Front desk", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: actions(update, noOp),
 				},
 				Check: p.checkStored("301", map[string]any{"name": "Front desk", "email": "alice@example.com"}),
@@ -175,7 +181,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 					p.mustControl(t, http.MethodPut, "directory/"+aliceUUID, map[string]any{"name": "Alice Jones", "email": "alice.jones@example.com"}, nil)
 				},
 				Config: linkedConfig(p, "Front desk", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: append(actions(update, noOp),
 						plancheck.ExpectKnownValue("pbx_user.alice", tfjsonpath.New("name"), knownvalue.StringExact("Front desk")),
 						plancheck.ExpectKnownValue("pbx_user.alice", tfjsonpath.New("email"), knownvalue.StringExact("alice.jones@example.com"))),
@@ -188,7 +194,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 					p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "302"), map[string]any{"name": "Edited"}, nil)
 				},
 				Config: linkedConfig(p, "Front desk", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: append(actions(noOp, update),
 						plancheck.ExpectKnownValue("pbx_user.bob", tfjsonpath.New("name"), knownvalue.StringExact("Bob"))),
 				},
@@ -208,9 +214,9 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 
 func TestAccUserResource_directoryValidation(t *testing.T) {
 	p := newTestPBX(t, withPeople)
-	resource.ParallelTest(t, resource.TestCase{
+	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
+		Steps: []tfresource.TestStep{
 			{
 				Config:      p.providerConfig() + "resource \"pbx_user\" \"x\" {\n  number = \"1\"\n  secret = \"s\"\n}\n",
 				PlanOnly:    true,
@@ -230,16 +236,16 @@ func TestAccUserResource_directoryValidation(t *testing.T) {
 // decoding unchanged users.
 func TestAccUserResource_unsetEmailDrift(t *testing.T) {
 	p := newTestPBX(t, withPeople)
-	resource.ParallelTest(t, resource.TestCase{
+	tfresource.ParallelTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
+		Steps: []tfresource.TestStep{
 			{Config: linkedConfig(p, "", "")},
 			{
 				PreConfig: func() {
 					p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "303"), map[string]any{"email": "carol@panel.example"}, nil)
 				},
 				Config: linkedConfig(p, "", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction("pbx_user.carol", plancheck.ResourceActionUpdate),
 						plancheck.ExpectKnownValue("pbx_user.carol", tfjsonpath.New("email"), knownvalue.StringExact("")),
@@ -249,4 +255,54 @@ func TestAccUserResource_unsetEmailDrift(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestUserModifyPlan_linkedWithoutRecord: a linked user whose state has no
+// recorded entry yet (written before the provider recorded entries), planned
+// without a refresh, keeps what the state holds instead of planning unknown
+// values, so a -refresh=false plan right after an upgrade is empty.
+func TestUserModifyPlan_linkedWithoutRecord(t *testing.T) {
+	ctx := context.Background()
+	r := &userResource{}
+	var sch resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sch)
+	m := userModel("603b41443e14270c550bf15a", "301", "Alice", "a")
+	m.DirectoryUUID = types.StringValue(aliceUUID)
+	m.DirectoryTimestamp = types.Int64Value(7)
+	m.DirectorySeries = types.StringValue("42")
+	m.Email = types.StringValue("alice@example.com")
+	st := tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(sch.Schema.Type().TerraformType(ctx), nil)}
+	if diags := st.Set(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	cfg := m
+	cfg.ID, cfg.Name, cfg.Email, cfg.DirectoryTimestamp, cfg.DirectorySeries = types.StringNull(), types.StringNull(), types.StringNull(), types.Int64Null(), types.StringNull()
+	cst := tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(sch.Schema.Type().TerraformType(ctx), nil)}
+	if diags := cst.Set(ctx, &cfg); diags.HasError() {
+		t.Fatal(diags)
+	}
+	// The framework marks computed values unknown when anything changes;
+	// take the worst case.
+	planned := m
+	planned.Name, planned.Email, planned.DirectoryTimestamp, planned.DirectorySeries = types.StringUnknown(), types.StringUnknown(), types.Int64Unknown(), types.StringUnknown()
+	pst := tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(sch.Schema.Type().TerraformType(ctx), nil)}
+	if diags := pst.Set(ctx, &planned); diags.HasError() {
+		t.Fatal(diags)
+	}
+	resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sch.Schema, Raw: pst.Raw}}
+	r.ModifyPlan(ctx, resource.ModifyPlanRequest{
+		State:  st,
+		Plan:   tfsdk.Plan{Schema: sch.Schema, Raw: pst.Raw},
+		Config: tfsdk.Config{Schema: sch.Schema, Raw: cst.Raw},
+	}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(resp.Diagnostics)
+	}
+	var got userResourceModel
+	if diags := resp.Plan.Get(ctx, &got); diags.HasError() {
+		t.Fatal(diags)
+	}
+	if got.Name.ValueString() != "Alice" || got.Email.ValueString() != "alice@example.com" || got.DirectoryTimestamp.ValueInt64() != 7 || got.DirectorySeries.ValueString() != "42" {
+		t.Errorf("planned name %s, email %s, timestamp %s, series %s; want the state's", got.Name, got.Email, got.DirectoryTimestamp, got.DirectorySeries)
+	}
 }
