@@ -32,15 +32,10 @@ type EntryChange struct {
 // Terraform run) and is dropped by the client's own directory writes.
 type dirSync struct {
 	mu     sync.Mutex
-	gen    uint64     // bumped by invalidate: a query that started before is not kept
-	flight *dirFlight // the query under way, if any
-	view   *dirView   // the newest reply
+	gen    uint64   // bumped by invalidate: a query that started before is not kept
+	flight *flight  // the query under way, if any
+	view   *dirView // the newest reply
 	probe  watermarkProbe
-}
-
-type dirFlight struct {
-	done chan struct{}
-	err  error
 }
 
 // dirView is one dir/query reply.
@@ -112,20 +107,15 @@ func (c *Client) RefreshEntry(ctx context.Context, uuid, series string, since in
 		}
 		if f := s.flight; f != nil {
 			s.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			if f.err != nil {
-				return nil, f.err
+			if err := f.wait(ctx); err != nil {
+				return nil, err
 			}
 			s.mu.Lock()
 			continue
 		}
 		break
 	}
-	f := &dirFlight{done: make(chan struct{})}
+	f := newFlight()
 	s.flight = f
 	gen := s.gen
 	s.mu.Unlock()
@@ -138,12 +128,11 @@ func (c *Client) RefreshEntry(ctx context.Context, uuid, series string, since in
 		v = newDirView(series, since, res)
 	}
 	s.mu.Lock()
-	f.err = err
 	s.flight = nil
 	if v != nil && s.gen == gen {
 		s.view = v
 	}
-	close(f.done)
+	f.land(err)
 	s.mu.Unlock()
 	if err != nil {
 		return nil, err

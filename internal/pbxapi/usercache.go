@@ -14,13 +14,33 @@ import (
 type userListing struct {
 	mu     sync.Mutex
 	gen    uint64 // bumped by invalidate: a listing that started before is not kept
-	flight *userFlight
+	flight *flight
 	byID   map[string]*User // nil until fetched
 }
 
-type userFlight struct {
+// flight is one request under way that other callers wait for instead of
+// sending their own.
+type flight struct {
 	done chan struct{}
 	err  error
+}
+
+func newFlight() *flight { return &flight{done: make(chan struct{})} }
+
+// wait returns the flight's error once it has landed, or ctx's.
+func (f *flight) wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// land records the outcome and releases the waiters (under the owner's lock).
+func (f *flight) land(err error) {
+	f.err = err
+	close(f.done)
 }
 
 // GetUser returns the user with this _id, or an error matching ErrNotFound.
@@ -32,18 +52,13 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	for l.byID == nil {
 		if f := l.flight; f != nil {
 			l.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			if f.err != nil {
-				return nil, f.err
+			if err := f.wait(ctx); err != nil {
+				return nil, err
 			}
 			l.mu.Lock()
 			continue
 		}
-		f := &userFlight{done: make(chan struct{})}
+		f := newFlight()
 		l.flight = f
 		gen := l.gen
 		l.mu.Unlock()
@@ -55,9 +70,8 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 			byID[users[i].ID] = &users[i]
 		}
 		l.mu.Lock()
-		f.err = err
 		l.flight = nil
-		close(f.done)
+		f.land(err)
 		if err != nil {
 			l.mu.Unlock()
 			return nil, err
