@@ -1,11 +1,8 @@
 package provider
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
@@ -99,37 +96,10 @@ func (p *testPBX) providerConfig(extra ...string) string {
 	return providerBlock(p.URL, extra...)
 }
 
-// control calls the mock's /_mock/ control API and decodes the JSON reply
-// into out (if non-nil).
+// control calls the mock's /_mock/ control API over HTTP and decodes the
+// JSON reply into out (if non-nil). New tests call p.mock's methods instead.
 func (p *testPBX) control(method, route string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, p.URL+"/_mock/"+strings.TrimPrefix(route, "/"), rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("control %s %s: %w", method, route, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("control %s %s: HTTP %d: %s", method, route, resp.StatusCode, data)
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("control %s %s: decoding %s: %w", method, route, data, err)
-		}
-	}
-	return nil
+	return mockpbx.Client{URL: p.URL}.Call(context.Background(), method, route, body, out)
 }
 
 // mustControl is control for PreConfig steps: it fails the test on error.
@@ -140,40 +110,31 @@ func (p *testPBX) mustControl(t *testing.T, method, route string, body any, out 
 	}
 }
 
-// storedUser returns the stored user with this number (secret in clear), or
-// nil.
-func (p *testPBX) storedUser(number string) (map[string]any, error) {
-	var users []map[string]any
-	if err := p.control(http.MethodGet, "users", nil, &users); err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if fmt.Sprint(u["number"]) == number {
-			return u, nil
-		}
-	}
-	return nil, nil
-}
-
 // mustUserID returns the _id of the stored user with this number.
 func (p *testPBX) mustUserID(t *testing.T, number string) string {
 	t.Helper()
-	u, err := p.storedUser(number)
-	if err != nil || u == nil {
-		t.Fatalf("no stored user with number %s (%v)", number, err)
+	u, ok := p.mock.UserByNumber(number)
+	if !ok {
+		t.Fatalf("no stored user with number %s", number)
 	}
 	return fmt.Sprint(u["_id"])
+}
+
+// editUser changes the stored user with this number as an edit in the web
+// panel does.
+func (p *testPBX) editUser(t *testing.T, number string, fields map[string]any) {
+	t.Helper()
+	if _, err := p.mock.PatchUser(p.mustUserID(t, number), fields); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkStored checks that the device holds the user with this number with
 // exactly these field values (forward_policy as a map of the device's keys).
 func (p *testPBX) checkStored(number string, want map[string]any) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		u, err := p.storedUser(number)
-		if err != nil {
-			return err
-		}
-		if u == nil {
+		u, ok := p.mock.UserByNumber(number)
+		if !ok {
 			return fmt.Errorf("the PBX has no user with number %s", number)
 		}
 		var diffs []string
@@ -193,15 +154,86 @@ func (p *testPBX) checkStored(number string, want map[string]any) resource.TestC
 // checkUserCount checks how many users the device holds.
 func (p *testPBX) checkUserCount(n int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		var users []map[string]any
-		if err := p.control(http.MethodGet, "users", nil, &users); err != nil {
-			return err
-		}
-		if len(users) != n {
+		if users := p.mock.Users(); len(users) != n {
 			return fmt.Errorf("the PBX holds %d users, want %d", len(users), n)
 		}
 		return nil
 	}
+}
+
+// checkNumberCount checks that exactly n stored users have this number.
+func (p *testPBX) checkNumberCount(number string, n int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		var same []map[string]any
+		for _, u := range p.mock.Users() {
+			if fmt.Sprint(u["number"]) == number {
+				same = append(same, u)
+			}
+		}
+		if len(same) != n {
+			return fmt.Errorf("the PBX holds %d users with number %s, want %d: %v", len(same), number, n, same)
+		}
+		return nil
+	}
+}
+
+// setFaults replaces the mock's fault rules.
+func (p *testPBX) setFaults(t *testing.T, rules ...mockpbx.FaultRule) {
+	t.Helper()
+	if err := p.mock.SetFaults(rules); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// requests returns the mock's per-endpoint request counts.
+func (p *testPBX) requests(*testing.T) map[string]int { return p.mock.RequestCounts() }
+
+// resetRequests sets the request counts back to zero.
+func (p *testPBX) resetRequests(*testing.T) { p.mock.ResetRequestCounts() }
+
+// checkRequests checks the request counts of some endpoints since the last
+// resetRequests.
+func (p *testPBX) checkRequests(t *testing.T, want map[string]int) {
+	t.Helper()
+	got := p.mock.RequestCounts()
+	for endpoint, n := range want {
+		if got[endpoint] != n {
+			t.Errorf("%s was called %d times, want %d (all counts: %v)", endpoint, got[endpoint], n, got)
+		}
+	}
+}
+
+// fastRetryConfig is the provider block with one quick retry, so retries are
+// visible in the request counts and exhausted quickly.
+func (p *testPBX) fastRetryConfig() string {
+	return p.providerConfig("max_retries = 1", `retry_max_wait = "50ms"`)
+}
+
+func userBlock(label, number, name, secret string) string {
+	return fmt.Sprintf(`
+resource "pbx_user" %q {
+  number = %q
+  name   = %q
+  secret = %q
+}
+`, label, number, name, secret)
+}
+
+// anyID stands, in diagLike, for a PBX user _id (24 hex digits), which the
+// mock derives from the clock and so is not known when the steps are built.
+const anyID = "\x00<_id>"
+
+// diagLike is errorLike where a part equal to anyID matches a user _id.
+func diagLike(parts ...string) *regexp.Regexp {
+	quoted := make([]string, len(parts))
+	for i, p := range parts {
+		if p == anyID {
+			quoted[i] = `\b[0-9a-f]{24}\b`
+			continue
+		}
+		quoted[i] = strings.TrimPrefix(errorLike(p).String(), "(?s)")
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(quoted, ".*"))
 }
 
 // errorLike matches an error message in Terraform's output, which wraps long
