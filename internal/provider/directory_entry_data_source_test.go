@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/http"
 	"regexp"
 	"testing"
 
@@ -81,7 +80,7 @@ func TestAccDirectoryEntryDataSource_found(t *testing.T) {
 			// A change on the device shows in the next read, with a higher timestamp.
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPut, "directory/"+entryUUID, map[string]any{"name": "Reception"}, nil)
+					must(t)(p.mock.PutDirectoryEntry(entryUUID, map[string]any{"name": "Reception"}))
 				},
 				Config: entryConfig(p, entryUUID, ""),
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -137,7 +136,7 @@ func TestAccDirectoryEntryDataSource_errors(t *testing.T) {
 			// Deleted on the device: soft-deleted entries are not found.
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodDelete, "directory/"+entryUUID, nil, nil)
+					must(t)(p.mock.DeleteDirectoryEntry(entryUUID))
 				},
 				Config:      entryConfig(p, entryUUID, ""),
 				ExpectError: regexp.MustCompile(`EDIR_UUID_DOES_NOT_EXIST`),

@@ -120,6 +120,17 @@ func (p *testPBX) mustUserID(t *testing.T, number string) string {
 	return fmt.Sprint(u["_id"])
 }
 
+// must fails the test when a call to the mock's Go API failed:
+// must(t)(p.mock.PutDirectoryEntry(uuid, fields)), must(t)(nil, p.mock.DeleteUser(id)).
+func must(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // editUser changes the stored user with this number as an edit in the web
 // panel does.
 func (p *testPBX) editUser(t *testing.T, number string, fields map[string]any) {

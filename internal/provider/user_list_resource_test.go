@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -261,7 +260,7 @@ func TestUserListResource_errors(t *testing.T) {
 	})
 	t.Run("value the resource cannot hold", func(t *testing.T) {
 		p := newTestPBX(t, withListSeed)
-		p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "201"), map[string]any{"port": "not-a-port"}, nil)
+		p.editUser(t, "201", map[string]any{"port": "not-a-port"})
 		results := listUsers(t, p, listConfig(t, map[string]tftypes.Value{"number_prefix": str("201")}), true, 0)
 		if len(results) != 1 || !results[0].Diagnostics.HasError() {
 			t.Fatalf("want one error result, got %+v", results)

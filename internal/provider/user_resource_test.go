@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -262,7 +261,7 @@ func TestAccUserResource_outOfBand(t *testing.T) {
 	for _, edit := range edits {
 		steps = append(steps, resource.TestStep{
 			PreConfig: func() {
-				p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "740"), edit, nil)
+				p.editUser(t, "740", edit)
 			},
 			ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(userAddr, tfjsonpath.New("id"))},
 			Config:            config,
@@ -279,7 +278,7 @@ func TestAccUserResource_outOfBand(t *testing.T) {
 	// Deleted in the panel: the refresh drops it and apply creates it again.
 	steps = append(steps, resource.TestStep{
 		PreConfig: func() {
-			p.mustControl(t, http.MethodDelete, "users/"+p.mustUserID(t, "740"), nil, nil)
+			must(t)(nil, p.mock.DeleteUser(p.mustUserID(t, "740")))
 		},
 		Config: config,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -397,14 +396,14 @@ func TestAccUserResource_deviceErrors(t *testing.T) {
 				{Config: minimalUserConfig(p, "530", "A", "s")},
 				{
 					PreConfig: func() {
-						p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "530"), map[string]any{"active": "maybe"}, nil)
+						p.editUser(t, "530", map[string]any{"active": "maybe"})
 					},
 					Config:      minimalUserConfig(p, "530", "A", "s"),
 					ExpectError: errorLike(`active = "maybe" on the PBX, which is neither yes nor no`),
 				},
 				{
 					PreConfig: func() {
-						p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "530"), map[string]any{"active": "yes"}, nil)
+						p.editUser(t, "530", map[string]any{"active": "yes"})
 					},
 					Config: minimalUserConfig(p, "530", "A", "s"),
 				},

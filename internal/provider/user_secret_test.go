@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -239,7 +238,7 @@ func TestAccUserResource_adoptedWithoutSecret(t *testing.T) {
 			// (here one changed in the panel meanwhile).
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPatch, "users/"+adoptedID, map[string]any{"secret": "changed-in-panel"}, nil)
+					must(t)(p.mock.PatchUser(adoptedID, map[string]any{"secret": "changed-in-panel"}))
 					p.resetRequests(t)
 				},
 				Config: adoptedConfig(p, "Alice Renamed"),
