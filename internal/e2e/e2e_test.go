@@ -79,7 +79,6 @@ const (
 // stack is one mock plus a Terraform working directory wired to it.
 type stack struct {
 	t    *testing.T
-	url  string
 	mock *mockpbx.Server
 	dir  string   // Terraform configuration directory
 	env  []string // environment for terraform and scripts
@@ -103,7 +102,7 @@ func newStack(t *testing.T, cfg mockpbx.Config, tf string) *stack {
 	work := t.TempDir()
 	rc := filepath.Join(work, "terraformrc")
 	writeFile(t, rc, devOverrides(binDir))
-	s := &stack{t: t, url: srv.URL, mock: m, dir: filepath.Join(work, "config")}
+	s := &stack{t: t, mock: m, dir: filepath.Join(work, "config")}
 	s.writeConfig(tf)
 	s.env = append(os.Environ(),
 		"TF_CLI_CONFIG_FILE="+rc,
@@ -198,7 +197,7 @@ func (s *stack) userID(number string) string {
 	if !ok {
 		s.t.Fatalf("no user %s on the mock", number)
 	}
-	return u["_id"].(string)
+	return fmt.Sprint(u["_id"])
 }
 
 func writeFile(t *testing.T, path, content string) {

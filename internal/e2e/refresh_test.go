@@ -170,7 +170,7 @@ func (s *stack) storedName(number string) string {
 	if !ok {
 		s.t.Fatalf("no user %s on the mock", number)
 	}
-	return u["name"].(string)
+	return fmt.Sprint(u["name"])
 }
 
 const linkedUser = `

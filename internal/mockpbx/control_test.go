@@ -198,32 +198,6 @@ func TestControlResetAndCounts(t *testing.T) {
 	}
 }
 
-// rawPost sends a POST on a fresh connection and returns the transport error, if any.
-func rawPost(ctx context.Context, url, body string, headers ...string) (*http.Response, []byte, error) {
-	return rawDo(ctx, http.MethodPost, url, body, headers...)
-}
-
-// rawDo sends a request on a fresh connection; unlike send it reports errors instead of
-// failing the test, so it can run in other goroutines.
-func rawDo(ctx context.Context, method, url, body string, headers ...string) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ":")
-		req.Header.Set(name, strings.TrimSpace(value))
-	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp, data, err
-}
-
 func setFaults(t *testing.T, ts *httptest.Server, rules string) {
 	t.Helper()
 	if status := control(t, ts, http.MethodPut, "faults", `{"rules":`+rules+`}`, nil); status != http.StatusNoContent {
@@ -328,19 +302,29 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("latency respects cancellation", func(t *testing.T) {
-		// Without cancellation the request would be processed 300ms after it arrived.
-		setFaults(t, ts, `[{"endpoint":"users/add","latency_ms":300}]`)
+		// The add is held for a minute; its client hangs up once it has arrived. Closing
+		// the server waits for its handlers: the held one must end at once, unprocessed.
+		own := httptest.NewServer(s)
+		setFaults(t, ts, `[{"endpoint":"users/add","latency_ms":60000}]`)
+		s.ResetRequestCounts()
 		before := userCount()
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		_, _, err := rawPost(ctx, addURL, `{"name":"Slow","number":"104","secret":"x"}`, simotelHeaders...)
-		if err == nil || time.Since(start) > time.Second {
-			t.Fatalf("err %v after %v", err, time.Since(start))
+		ctx, cancel := context.WithCancel(context.Background())
+		replied := make(chan error, 1)
+		go func() {
+			_, _, err := rawPost(ctx, own.URL+"/api/v4/pbx/users/add", `{"name":"Slow","number":"104","secret":"x"}`, simotelHeaders...)
+			replied <- err
+		}()
+		for s.RequestCounts()["users/add"] == 0 {
+			time.Sleep(time.Millisecond) // until the add has arrived
 		}
-		time.Sleep(500 * time.Millisecond)
-		if userCount() != before {
-			t.Error("a cancelled request was processed")
+		cancel()
+		if err := <-replied; err == nil {
+			t.Fatal("the held request got a reply")
+		}
+		start := time.Now()
+		own.Close()
+		if d := time.Since(start); d > 30*time.Second || userCount() != before {
+			t.Errorf("the cancelled request held its handler for %v; users %d, want %d", d, userCount(), before)
 		}
 	})
 

@@ -2,11 +2,8 @@ package mockpbx
 
 import (
 	"crypto/md5"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"net/http"
 	"strings"
 	"time"
@@ -19,13 +16,6 @@ const nonceLifetime = 5 * time.Minute
 type nonceInfo struct {
 	issued time.Time
 	used   map[string]bool
-}
-
-// digestHashes maps the RFC 7616 algorithm names (upper case, without -SESS) to hashes.
-var digestHashes = map[string]func() hash.Hash{
-	"MD5":         md5.New,
-	"SHA-256":     sha256.New,
-	"SHA-512-256": sha512.New512_256,
 }
 
 // dirAuthorized applies Config.DirAuth. On failure it writes the 401 reply (with a challenge)
@@ -83,15 +73,15 @@ func (s *Server) digestAuthorized(w http.ResponseWriter, r *http.Request) bool {
 		writeAuthFailure(w, s.digestChallenge(false), 9)
 		return false
 	}
-	if !s.useNonce(params["nonce"], params["nc"], params["qop"] != "") {
+	if !s.useNonce(params["nonce"], params["nc"]) {
 		writeAuthFailure(w, s.digestChallenge(true), 9)
 		return false
 	}
 	return true
 }
 
-// digestChallenge issues a new nonce and returns the WWW-Authenticate value. MD5 is announced
-// (what 2N devices and every client support); SHA-256 and SHA-512-256 answers are accepted too.
+// digestChallenge issues a new nonce and returns the WWW-Authenticate value: MD5 with
+// qop=auth, what 2N devices announce, so that is the only answer a client may give.
 func (s *Server) digestChallenge(stale bool) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,69 +100,37 @@ func (s *Server) digestChallenge(stale bool) string {
 	return c
 }
 
-// useNonce accepts a nonce this server issued less than nonceLifetime ago, and (with qop) a
+// useNonce accepts a nonce this server issued less than nonceLifetime ago with a
 // nonce-count not used before with it. Counts need not arrive in order: concurrent requests
 // of one client reuse a nonce and can overtake each other.
-func (s *Server) useNonce(nonce, nc string, withQOP bool) bool {
+func (s *Server) useNonce(nonce, nc string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	info := s.nonces[nonce]
-	if info == nil || s.now().Sub(info.issued) > nonceLifetime {
+	nc = strings.ToLower(nc)
+	if info == nil || s.now().Sub(info.issued) > nonceLifetime || info.used[nc] {
 		return false
 	}
-	if withQOP {
-		nc = strings.ToLower(nc)
-		if info.used[nc] {
-			return false
-		}
-		info.used[nc] = true
-	}
+	info.used[nc] = true
 	return true
 }
 
-// digestResponseValid checks the credentials of an RFC 7616 (or RFC 2069, without qop)
-// Digest answer, everything but the nonce's freshness.
+// digestResponseValid checks the credentials of an RFC 7616 MD5 qop=auth answer, everything
+// but the nonce's freshness.
 func (s *Server) digestResponseValid(r *http.Request, p map[string]string) bool {
-	algorithm := strings.ToUpper(p["algorithm"])
-	if algorithm == "" {
-		algorithm = "MD5"
-	}
-	base, sess := strings.CutSuffix(algorithm, "-SESS")
-	newHash := digestHashes[base]
-	if newHash == nil || p["realm"] != s.cfg.DirRealm || p["nonce"] == "" {
-		return false
-	}
 	h := func(parts ...string) string {
-		x := newHash()
-		x.Write([]byte(strings.Join(parts, ":")))
-		return hex.EncodeToString(x.Sum(nil))
+		sum := md5.Sum([]byte(strings.Join(parts, ":")))
+		return hex.EncodeToString(sum[:])
 	}
-	wantUser := s.cfg.DirUsername
-	if p["userhash"] == "true" {
-		wantUser = h(s.cfg.DirUsername, s.cfg.DirRealm)
-	}
-	if !secureEqual(p["username"], wantUser) {
-		return false
-	}
-	if uri := p["uri"]; uri != r.RequestURI && uri != r.URL.RequestURI() {
-		return false
-	}
-	if opaque, sent := p["opaque"]; sent && opaque != s.opaque {
-		return false
-	}
-	qop := p["qop"]
-	if qop != "" && (qop != "auth" || len(p["nc"]) != 8 || p["cnonce"] == "") {
+	switch {
+	case !strings.EqualFold(p["algorithm"], "MD5") && p["algorithm"] != "",
+		p["realm"] != s.cfg.DirRealm, p["nonce"] == "", !secureEqual(p["username"], s.cfg.DirUsername),
+		p["uri"] != r.RequestURI && p["uri"] != r.URL.RequestURI(),
+		p["opaque"] != s.opaque, p["qop"] != "auth", len(p["nc"]) != 8, p["cnonce"] == "":
 		return false
 	}
 	ha1 := h(s.cfg.DirUsername, s.cfg.DirRealm, s.cfg.DirPassword)
-	if sess {
-		ha1 = h(ha1, p["nonce"], p["cnonce"])
-	}
-	ha2 := h(r.Method, p["uri"])
-	want := h(ha1, p["nonce"], ha2)
-	if qop != "" {
-		want = h(ha1, p["nonce"], p["nc"], p["cnonce"], qop, ha2)
-	}
+	want := h(ha1, p["nonce"], p["nc"], p["cnonce"], "auth", h(r.Method, p["uri"]))
 	return secureEqual(strings.ToLower(p["response"]), want)
 }
 

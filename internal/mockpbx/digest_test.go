@@ -2,10 +2,8 @@ package mockpbx
 
 import (
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"net/http"
 	"strings"
 	"testing"
@@ -28,19 +26,18 @@ func challengeParams(t *testing.T, header string) map[string]string {
 	return out
 }
 
-// digestAuthorization computes an RFC 7616 qop=auth answer by hand.
-func digestAuthorization(newHash func() hash.Hash, algorithm, user, pass, method, uri string, ch map[string]string, nc int, cnonce string) string {
+// digestAuthorization computes an RFC 7616 MD5 qop=auth answer by hand.
+func digestAuthorization(user, pass, method, uri string, ch map[string]string, nc int, cnonce string) string {
 	h := func(s string) string {
-		x := newHash()
-		x.Write([]byte(s))
-		return hex.EncodeToString(x.Sum(nil))
+		sum := md5.Sum([]byte(s))
+		return hex.EncodeToString(sum[:])
 	}
 	ha1 := h(user + ":" + ch["realm"] + ":" + pass)
 	ha2 := h(method + ":" + uri)
 	ncs := fmt.Sprintf("%08x", nc)
 	resp := h(ha1 + ":" + ch["nonce"] + ":" + ncs + ":" + cnonce + ":auth:" + ha2)
-	return fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, qop=auth, nc=%s, cnonce="%s", response="%s", opaque="%s"`,
-		user, ch["realm"], ch["nonce"], uri, algorithm, ncs, cnonce, resp, ch["opaque"])
+	return fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=MD5, qop=auth, nc=%s, cnonce="%s", response="%s", opaque="%s"`,
+		user, ch["realm"], ch["nonce"], uri, ncs, cnonce, resp, ch["opaque"])
 }
 
 func TestDirDigestAuth(t *testing.T) {
@@ -81,25 +78,26 @@ func TestDirDigestAuth(t *testing.T) {
 	if ch["realm"] != "2N Intercom" || ch["qop"] != "auth" || ch["algorithm"] != "MD5" || ch["nonce"] == "" || ch["opaque"] == "" {
 		t.Fatalf("challenge %v", ch)
 	}
-	expectOK("nc 1", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, ch, 1, "c1")))
-	expectOK("nonce reuse, nc 3", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, ch, 3, "c1")))
-	expectOK("nonce reuse, nc 2 after 3", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, ch, 2, "c1")))
-	expectAuthError("replayed nc", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, ch, 2, "c1")), 9, true)
-	expectAuthError("wrong password", post(digestAuthorization(md5.New, "MD5", "admin", "2N", "POST", uri, ch, 4, "c1")), 9, false)
-	expectAuthError("wrong user", post(digestAuthorization(md5.New, "MD5", "root", "2n", "POST", uri, ch, 5, "c1")), 9, false)
-	expectAuthError("wrong uri", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", "/api/dir/query", ch, 6, "c1")), 9, false)
-	expectAuthError("wrong method", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "PUT", uri, ch, 7, "c1")), 9, false)
+	expectOK("nc 1", post(digestAuthorization("admin", "2n", "POST", uri, ch, 1, "c1")))
+	expectOK("nonce reuse, nc 3", post(digestAuthorization("admin", "2n", "POST", uri, ch, 3, "c1")))
+	expectOK("nonce reuse, nc 2 after 3", post(digestAuthorization("admin", "2n", "POST", uri, ch, 2, "c1")))
+	expectAuthError("replayed nc", post(digestAuthorization("admin", "2n", "POST", uri, ch, 2, "c1")), 9, true)
+	expectAuthError("wrong password", post(digestAuthorization("admin", "2N", "POST", uri, ch, 4, "c1")), 9, false)
+	expectAuthError("wrong user", post(digestAuthorization("root", "2n", "POST", uri, ch, 5, "c1")), 9, false)
+	expectAuthError("wrong uri", post(digestAuthorization("admin", "2n", "POST", "/api/dir/query", ch, 6, "c1")), 9, false)
+	expectAuthError("wrong method", post(digestAuthorization("admin", "2n", "PUT", uri, ch, 7, "c1")), 9, false)
 	unknown := map[string]string{"realm": ch["realm"], "nonce": "not-issued-here", "opaque": ch["opaque"]}
-	expectAuthError("unknown nonce", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, unknown, 1, "c1")), 9, true)
-	expectOK("SHA-256 answer", post(digestAuthorization(sha256.New, "SHA-256", "admin", "2n", "POST", uri, ch, 8, "c2")))
+	expectAuthError("unknown nonce", post(digestAuthorization("admin", "2n", "POST", uri, unknown, 1, "c1")), 9, true)
+	sha := strings.Replace(digestAuthorization("admin", "2n", "POST", uri, ch, 8, "c2"), "algorithm=MD5", "algorithm=SHA-256", 1)
+	expectAuthError("SHA-256 answer to an MD5 challenge", post(sha), 9, false)
 	expectAuthError("Basic on a Digest device", post("Basic YWRtaW46Mm4="), 8, false)
 	expectAuthError("garbage", post(`Digest username="admin", realm`), 9, false)
 
 	s.mu.Lock()
 	s.now = func() time.Time { return time.Now().Add(nonceLifetime + time.Minute) }
 	s.mu.Unlock()
-	fresh := expectAuthError("expired nonce", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, ch, 9, "c1")), 9, true)
-	expectOK("fresh nonce", post(digestAuthorization(md5.New, "MD5", "admin", "2n", "POST", uri, fresh, 1, "c3")))
+	fresh := expectAuthError("expired nonce", post(digestAuthorization("admin", "2n", "POST", uri, ch, 9, "c1")), 9, true)
+	expectOK("fresh nonce", post(digestAuthorization("admin", "2n", "POST", uri, fresh, 1, "c3")))
 }
 
 func TestDirBasicAndNoAuth(t *testing.T) {
@@ -166,8 +164,8 @@ func TestParseAuthParams(t *testing.T) {
 	}
 }
 
-// TestDigestRFC7616Example checks the server's verification against the worked SHA-256
-// example of RFC 7616 section 3.9.1 (password "Circle of Life").
+// TestDigestRFC7616Example checks the server's verification against the worked MD5 example
+// of RFC 7616 section 3.9.1 (password "Circle of Life").
 func TestDigestRFC7616Example(t *testing.T) {
 	s, err := New(Config{
 		Accounts: []Account{{Username: "Mufasa", Password: "Circle of Life", APIKey: "k"}},
@@ -177,15 +175,15 @@ func TestDigestRFC7616Example(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.opaque = "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"
-	params, _ := parseAuthParams(`username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=SHA-256, ` +
+	params, _ := parseAuthParams(`username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=MD5, ` +
 		`nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", ` +
-		`qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"`)
+		`qop=auth, response="8ca523f5e9506fed4657c9700eebdbec", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"`)
 	r, _ := http.NewRequest(http.MethodGet, "http://example.org/dir/index.html", nil)
 	r.RequestURI = "/dir/index.html"
 	if !s.digestResponseValid(r, params) {
-		t.Error("RFC 7616 SHA-256 example rejected")
+		t.Error("RFC 7616 MD5 example rejected")
 	}
-	params["response"] = strings.Repeat("0", 64)
+	params["response"] = strings.Repeat("0", 32)
 	if s.digestResponseValid(r, params) {
 		t.Error("wrong response accepted")
 	}

@@ -58,9 +58,9 @@
 //   - Authentication failures are HTTP 401 with a fresh challenge. A request with the wrong
 //     scheme (Basic on a Digest device, Digest on a Basic device) gets code 8, so a client
 //     that tried Basic first can switch; no or wrong credentials get code 9.
-//   - Digest: one challenge, algorithm=MD5, qop="auth", a per-server opaque; SHA-256 and
-//     SHA-512-256 (and their -sess variants), userhash and RFC 2069 answers without qop are
-//     accepted too. A nonce is valid for 5 minutes; every nonce-count may be used once per
+//   - Digest: one challenge, algorithm=MD5, qop="auth", a per-server opaque, and only the
+//     answer it asks for (MD5, qop=auth, the opaque sent back; another algorithm or no qop
+//     is code 9). A nonce is valid for 5 minutes; every nonce-count may be used once per
 //     nonce, in any order (concurrent requests of one client can overtake each other). A
 //     correct answer with an expired, unknown or replayed nonce gets stale=true. The uri
 //     parameter must equal the request URI.

@@ -2,6 +2,7 @@ package mockpbx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -48,34 +49,43 @@ type response struct {
 	body   []byte
 }
 
-// send performs one request; headers are "Name: value" strings.
+// send performs one request (client nil: http.DefaultClient); headers are "Name: value"
+// strings.
 func send(t *testing.T, client *http.Client, method, url, body string, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+	if client == nil {
+		client = http.DefaultClient
 	}
-	req, err := http.NewRequest(method, url, rd)
+	resp, data, err := do(context.Background(), client, method, url, body, headers...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// rawPost sends a POST on a fresh connection and returns the transport error, if any.
+func rawPost(ctx context.Context, url, body string, headers ...string) (*http.Response, []byte, error) {
+	return do(ctx, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, http.MethodPost, url, body, headers...)
+}
+
+// do sends one request; unlike send it reports errors instead of failing the test, so it
+// can run in other goroutines.
+func do(ctx context.Context, client *http.Client, method, url, body string, headers ...string) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
 		req.Header.Set(name, strings.TrimSpace(value))
 	}
-	if client == nil {
-		client = http.DefaultClient
-	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
+	return resp, data, err
 }
 
 // simotelHeaders are the seed page's headers.
