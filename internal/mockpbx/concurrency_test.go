@@ -17,7 +17,7 @@ func TestConcurrentClients(t *testing.T) {
 	if err := s.SetFaults([]FaultRule{{Endpoint: "*", LatencyJitterMS: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	r := send(t, nil, http.MethodGet, ts.URL+"/api/dir/template", "")
+	r := send(t, http.MethodGet, ts.URL+"/api/dir/template", "")
 	ch := challengeParams(t, r.header.Get("WWW-Authenticate"))
 
 	// call performs one request and checks the reply's success flag.

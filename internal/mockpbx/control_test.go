@@ -15,7 +15,7 @@ import (
 // control calls the control API and decodes a JSON reply into out (when not nil).
 func control(t *testing.T, ts *httptest.Server, method, path, body string, out any) int {
 	t.Helper()
-	r := send(t, nil, method, ts.URL+"/_mock/"+path, body, "Content-Type: application/json")
+	r := send(t, method, ts.URL+"/_mock/"+path, body, "Content-Type: application/json")
 	if out != nil && len(r.body) > 0 {
 		if err := json.Unmarshal(r.body, out); err != nil {
 			t.Fatalf("%s %s: %q: %v", method, path, r.body, err)
@@ -167,7 +167,7 @@ func TestControlResetAndCounts(t *testing.T) {
 	addUser(t, ts, map[string]any{"name": "A", "number": "1", "secret": "x"})
 	simotel(t, ts, "pbx/users/search", map[string]any{})
 	simotel(t, ts, "pbx/users/get", map[string]any{})
-	send(t, nil, http.MethodPost, ts.URL+"/api/v4/pbx/users/search", "{}") // unauthenticated: counted too
+	send(t, http.MethodPost, ts.URL+"/api/v4/pbx/users/search", "{}") // unauthenticated: counted too
 	createEntry(t, ts, map[string]any{"name": "e"})
 	dir(t, ts, http.MethodGet, "dir/get", "")
 
@@ -359,7 +359,7 @@ func TestFaultRates(t *testing.T) {
 	}
 	faulted := 0
 	for range 200 {
-		if r := send(t, nil, http.MethodGet, ts.URL+"/api/dir/template", ""); r.status == 504 {
+		if r := send(t, http.MethodGet, ts.URL+"/api/dir/template", ""); r.status == 504 {
 			faulted++
 		}
 	}

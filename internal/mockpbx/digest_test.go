@@ -53,7 +53,7 @@ func TestDirDigestAuth(t *testing.T) {
 		if authorization != "" {
 			headers = append(headers, "Authorization: "+authorization)
 		}
-		return send(t, nil, http.MethodPost, ts.URL+uri, body, headers...)
+		return send(t, http.MethodPost, ts.URL+uri, body, headers...)
 	}
 	expectAuthError := func(what string, r response, code int, stale bool) map[string]string {
 		t.Helper()
@@ -120,7 +120,7 @@ func TestDirBasicAndNoAuth(t *testing.T) {
 			if tc.header != "" {
 				headers = append(headers, tc.header)
 			}
-			r := send(t, nil, http.MethodGet, url, "", headers...)
+			r := send(t, http.MethodGet, url, "", headers...)
 			reply := decodeDir(t, r.body)
 			if r.status != tc.status || (reply.Error == nil) != (tc.code == 0) || (reply.Error != nil && reply.Error.Code != tc.code) {
 				t.Errorf("HTTP %d %s, want %d code %d", r.status, r.body, tc.status, tc.code)
@@ -133,7 +133,7 @@ func TestDirBasicAndNoAuth(t *testing.T) {
 
 	_, open := newMock(t, Config{DirAuth: "none"})
 	for _, h := range [][]string{nil, {"Authorization: Basic Zm9vOmJhcg=="}} {
-		if r := send(t, nil, http.MethodGet, open.URL+"/api/dir/template", "", h...); r.status != 200 || !decodeDir(t, r.body).Success {
+		if r := send(t, http.MethodGet, open.URL+"/api/dir/template", "", h...); r.status != 200 || !decodeDir(t, r.body).Success {
 			t.Errorf("none mode with %v: HTTP %d %s", h, r.status, r.body)
 		}
 	}

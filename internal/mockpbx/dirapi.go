@@ -3,8 +3,6 @@ package mockpbx
 import (
 	"bytes"
 	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"slices"
 )
@@ -15,10 +13,8 @@ const dirBodyLimit = 16 << 20
 var dirErrorText = map[int]string{
 	2:  "invalid request path",
 	3:  "invalid request method",
-	7:  "invalid connection type",
 	8:  "invalid authentication method",
 	9:  "authorization required",
-	10: "insufficient user privileges",
 	11: "missing mandatory parameter",
 	12: "invalid parameter value",
 	13: "parameter data too big",
@@ -53,21 +49,13 @@ func writeDirError(w http.ResponseWriter, status, code int, param string) {
 }
 
 // serveDir handles /api/<path> other than /api/v4/. Checks run in this order: known function
-// (2), HTTPS (7), authentication (8, 9), privileges (10), method (3), body (11-14).
+// (2), authentication (8, 9), method (3), body (11-14).
 func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, endpoint string) {
 	if endpoint == "" {
 		writeDirError(w, http.StatusOK, 2, "")
 		return
 	}
-	if s.cfg.DirHTTPSOnly && r.TLS == nil {
-		writeDirError(w, http.StatusOK, 7, "")
-		return
-	}
 	if !s.dirAuthorized(w, r) {
-		return
-	}
-	if !*s.cfg.DirPrivileged {
-		writeDirError(w, http.StatusOK, 10, "")
 		return
 	}
 	if !slices.Contains(dirMethods[endpoint], r.Method) {
@@ -104,25 +92,9 @@ func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, endpoint strin
 	writeJSON(w, http.StatusOK, dirReply{Success: true, Result: result})
 }
 
-// readDirBody reads the JSON request object: the body itself, or the first part of a
-// multipart/form-data body (2N's "blob-json"). An empty body is an empty object.
+// readDirBody reads the JSON request object. An empty body is an empty object.
 func readDirBody(r *http.Request) (map[string]any, *apiError) {
-	var src io.Reader = r.Body
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		mr, err := r.MultipartReader()
-		if err != nil {
-			return nil, &apiError{12, ""}
-		}
-		part, err := mr.NextPart()
-		switch {
-		case errors.Is(err, io.EOF):
-			return map[string]any{}, nil
-		case err != nil:
-			return nil, &apiError{12, ""}
-		}
-		src = part
-	}
-	data, err := readLimited(src, dirBodyLimit)
+	data, err := readLimited(r.Body, dirBodyLimit)
 	switch {
 	case errors.Is(err, errBodyTooBig):
 		return nil, &apiError{13, ""}

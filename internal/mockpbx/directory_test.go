@@ -1,10 +1,8 @@
 package mockpbx
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -28,7 +26,7 @@ func TestDirGetSeedPage(t *testing.T) {
 	seed = append(seed, map[string]any{"uuid": seedUUID, "name": "ABCD", "email": "abcd@abcd.cz"})
 	_, ts := newMock(t, Config{DirAuth: "none", Series: "6423407687606431951", Directory: seed})
 
-	r := send(t, nil, http.MethodPost, ts.URL+"/api/dir/get", readTestdata(t, "2n-dir-get.request.json"), "Content-Type: application/json")
+	r := send(t, http.MethodPost, ts.URL+"/api/dir/get", readTestdata(t, "2n-dir-get.request.json"), "Content-Type: application/json")
 	want := strings.Replace(readTestdata(t, "2n-dir-get.response.json"), `"grouped": "false"`, `"grouped": false`, 1)
 	if r.status != http.StatusOK || !jsonEqual(t, string(r.body), want) {
 		t.Fatalf("HTTP %d\n got %s\nwant %s", r.status, r.body, want)
@@ -123,11 +121,11 @@ func TestDirTemplate(t *testing.T) {
 		`"callPos":[{"peer":"","profiles":"","grouped":false,"ipEye":""},{"peer":"","profiles":"","grouped":false,"ipEye":""},{"peer":"","profiles":"","grouped":false,"ipEye":""}],` +
 		`"access":{"validFrom":"0","validTo":"0","accessPoints":[{"enabled":true,"profiles":""},{"enabled":true,"profiles":""}],"pairingExpired":false,"virtCard":"","card":["",""],"mobkey":"","fpt":"","pin":"","accessException":false,"code":["","","",""],"licensePlates":"","liftFloors":""},` +
 		`"timestamp":0}`
-	r := send(t, nil, http.MethodGet, ts.URL+"/api/dir/template", "")
+	r := send(t, http.MethodGet, ts.URL+"/api/dir/template", "")
 	if wantBody := `{"success":true,"result":{"series":"` + s.Series() + `","users":[` + want + `]}}`; string(r.body) != wantBody {
 		t.Errorf("template\n got %s\nwant %s", r.body, wantBody)
 	}
-	if r := send(t, nil, http.MethodPost, ts.URL+"/api/dir/template", ""); !strings.Contains(string(r.body), want) {
+	if r := send(t, http.MethodPost, ts.URL+"/api/dir/template", ""); !strings.Contains(string(r.body), want) {
 		t.Errorf("POST template: %s", r.body)
 	}
 }
@@ -195,7 +193,7 @@ func TestDirCreate(t *testing.T) {
 
 	create := func(t *testing.T, query string, body map[string]any) map[string]any {
 		t.Helper()
-		r := send(t, nil, http.MethodPut, ts.URL+"/api/dir/create"+query, toJSON(t, body), "Content-Type: application/json")
+		r := send(t, http.MethodPut, ts.URL+"/api/dir/create"+query, toJSON(t, body), "Content-Type: application/json")
 		reply := decodeDir(t, r.body)
 		if !reply.Success {
 			t.Fatalf("create: %+v", reply.Error)
@@ -555,43 +553,5 @@ func TestDirMethodsAndPaths(t *testing.T) {
 		if code := dirError(t, ts, http.MethodPost, "dir/get", body); code != 12 {
 			t.Errorf("body %s: code %d, want 12", body, code)
 		}
-	}
-}
-
-func TestDirMultipartBody(t *testing.T) {
-	_, ts := newMock(t, Config{Directory: []map[string]any{{"uuid": seedUUID, "name": "ABCD"}}})
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	part, _ := mw.CreateFormFile("blob-json", "dir.json")
-	_, _ = part.Write([]byte(`{"fields":["name"],"users":[{"uuid":"` + seedUUID + `"}]}`))
-	_ = mw.Close()
-	r := send(t, nil, http.MethodPost, ts.URL+"/api/dir/get", buf.String(), "Content-Type: "+mw.FormDataContentType())
-	if users := resultUsers(t, decodeDir(t, r.body).Result); len(users) != 1 || users[0]["name"] != "ABCD" {
-		t.Errorf("multipart get: %s", r.body)
-	}
-}
-
-func TestDirHTTPSAndPrivileges(t *testing.T) {
-	s, err := New(Config{Accounts: []Account{{Username: "u", Password: "p", APIKey: "k"}}, DirAuth: "none", DirHTTPSOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := httptest.NewServer(s)
-	defer plain.Close()
-	if code := dirError(t, plain, http.MethodGet, "dir/template", ""); code != 7 {
-		t.Errorf("plain HTTP: code %d, want 7", code)
-	}
-	secure := httptest.NewTLSServer(s)
-	defer secure.Close()
-	r := send(t, secure.Client(), http.MethodGet, secure.URL+"/api/dir/template", "")
-	if !decodeDir(t, r.body).Success {
-		t.Errorf("HTTPS: %s", r.body)
-	}
-
-	unprivileged := false
-	_, ts := newMock(t, Config{DirPrivileged: &unprivileged})
-	status, reply := dir(t, ts, http.MethodGet, "dir/template", "")
-	if status != http.StatusOK || reply.Error == nil || reply.Error.Code != 10 {
-		t.Errorf("unprivileged: HTTP %d %+v", status, reply.Error)
 	}
 }

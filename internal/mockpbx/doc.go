@@ -52,9 +52,9 @@
 //
 // # 2N directory API: choices where the contract is silent
 //
-//   - Check order: known function (2), HTTPS (7), authentication (8, 9), "System – Control"
-//     privilege (10), method (3), body (11–14). Unknown paths under /api/ (except /api/v4/)
-//     are code 2, also /api/dir/validate.
+//   - Check order: known function (2), authentication (8, 9), method (3), body (11–14).
+//     Unknown paths under /api/ (except /api/v4/) are code 2, also /api/dir/validate. The
+//     mock has no HTTPS-only mode (7) and no unprivileged account (10).
 //   - Authentication failures are HTTP 401 with a fresh challenge. A request with the wrong
 //     scheme (Basic on a Digest device, Digest on a Basic device) gets code 8, so a client
 //     that tried Basic first can switch; no or wrong credentials get code 9.
@@ -66,8 +66,8 @@
 //     parameter must equal the request URI.
 //   - The default realm is "2N Intercom"; the default directory credentials are those of
 //     Accounts[0].
-//   - Body: JSON in the body (any Content-Type), or the first part of a multipart/form-data
-//     body (2N's blob-json). An empty body is {}. Unparsable or non-object JSON is code 12
+//   - Body: JSON in the body (any Content-Type; not 2N's multipart blob-json). An empty
+//     body is {}. Unparsable or non-object JSON is code 12
 //     without "param"; a body over 16 MiB is code 13.
 //   - MaxGetUUIDs (default 1000) limits users[] of get, create, update and delete (code 13,
 //     param "users"). fields, iterator, series, force and owner of the wrong type are code
@@ -104,7 +104,8 @@
 //	GET    /_mock/users                  every user, full record, secret in clear, by number
 //	PATCH  /_mock/users/{id}             merge fields like a web-panel edit (strings only,
 //	                                     forward_policy per key); 200 + record, 404 if unknown
-//	DELETE /_mock/users/{id}             204, 404 if unknown ({id} may be number:NNN)
+//	DELETE /_mock/users/{id}             204, 404 if unknown
+//	                                     ({id}: an _id, or number:NNN for the user with NNN)
 //	GET    /_mock/directory              {"series","timestamp","entries":[…incl. deleted…]}
 //	PUT    /_mock/directory/{uuid}       merge fields (validated like dir/update), create or
 //	                                     revive, new timestamp; 200 + entry, 400 if invalid

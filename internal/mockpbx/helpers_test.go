@@ -49,14 +49,10 @@ type response struct {
 	body   []byte
 }
 
-// send performs one request (client nil: http.DefaultClient); headers are "Name: value"
-// strings.
-func send(t *testing.T, client *http.Client, method, url, body string, headers ...string) response {
+// send performs one request; headers are "Name: value" strings.
+func send(t *testing.T, method, url, body string, headers ...string) response {
 	t.Helper()
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, data, err := do(context.Background(), client, method, url, body, headers...)
+	resp, data, err := do(context.Background(), http.DefaultClient, method, url, body, headers...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -105,7 +101,7 @@ type simotelReply struct {
 // page's credentials and decodes the envelope.
 func simotel(t *testing.T, ts *httptest.Server, action string, body any) (int, simotelReply) {
 	t.Helper()
-	r := send(t, nil, http.MethodPost, ts.URL+"/api/v4/"+action, toJSON(t, body), simotelHeaders...)
+	r := send(t, http.MethodPost, ts.URL+"/api/v4/"+action, toJSON(t, body), simotelHeaders...)
 	var reply simotelReply
 	if err := json.Unmarshal(r.body, &reply); err != nil {
 		t.Fatalf("%s: reply %q is not a Simotel envelope: %v", action, r.body, err)
@@ -172,7 +168,7 @@ type dirReplyT struct {
 // dir calls /api/<fn> without authentication (the default test DirAuth is "none").
 func dir(t *testing.T, ts *httptest.Server, method, fn string, body any) (int, dirReplyT) {
 	t.Helper()
-	r := send(t, nil, method, ts.URL+"/api/"+fn, toJSON(t, body), "Content-Type: application/json")
+	r := send(t, method, ts.URL+"/api/"+fn, toJSON(t, body), "Content-Type: application/json")
 	return r.status, decodeDir(t, r.body)
 }
 

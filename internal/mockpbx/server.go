@@ -28,8 +28,6 @@ type Config struct {
 	DirUsername   string           // default: Accounts[0].Username
 	DirPassword   string           // default: Accounts[0].Password
 	DirRealm      string           // default "2N Intercom"
-	DirPrivileged *bool            // nil = true; false = the account lacks "System – Control" (error code 10)
-	DirHTTPSOnly  bool             // plain-HTTP requests to /api/dir/* get error code 7
 	Control       bool             // enable the /_mock/ control API
 	RevealSecrets bool             // users/search returns secret in clear (old firmware) instead of "******"
 	Series        string           // initial directory series (a decimal uint64); "" = random
@@ -114,10 +112,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if strings.ContainsAny(cfg.DirRealm, "\"\\") {
 		return nil, fmt.Errorf("mockpbx: DirRealm %q must not contain quotes or backslashes", cfg.DirRealm)
-	}
-	if cfg.DirPrivileged == nil {
-		privileged := true
-		cfg.DirPrivileged = &privileged
 	}
 	if cfg.MaxGetUUIDs == 0 {
 		cfg.MaxGetUUIDs = 1000

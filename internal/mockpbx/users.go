@@ -513,17 +513,6 @@ func (s *Server) Users() []map[string]any {
 	return out
 }
 
-// User returns a snapshot of one stored user, with the secret in clear.
-func (s *Server) User(id string) (map[string]any, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.users[strings.ToLower(id)]
-	if u == nil {
-		return nil, false
-	}
-	return u.snapshot(), true
-}
-
 // UserByNumber returns a snapshot of the stored user with this number, with the secret in
 // clear.
 func (s *Server) UserByNumber(number string) (map[string]any, bool) {

@@ -2,6 +2,7 @@ package mockpbx
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"regexp"
@@ -18,7 +19,7 @@ func TestUsersUpdateSeedPage(t *testing.T) {
 		"nat": "force_rport,comedia", "description": "lobby",
 	}}})
 	body := readTestdata(t, "simotel-users-update.request.json")
-	r := send(t, nil, http.MethodPost, ts.URL+"/api/v4/pbx/users/update", body, simotelHeaders...)
+	r := send(t, http.MethodPost, ts.URL+"/api/v4/pbx/users/update", body, simotelHeaders...)
 	if r.status != http.StatusOK {
 		t.Fatalf("HTTP %d %s", r.status, r.body)
 	}
@@ -30,13 +31,13 @@ func TestUsersUpdateSeedPage(t *testing.T) {
 		t.Fatalf("reply %s is not the seed's %s", r.body, want)
 	}
 
-	u, ok := s.User("603f4ea7fcff3269187a3da3")
-	if !ok {
-		t.Fatal("user gone")
-	}
 	var sent map[string]any
 	if err := json.Unmarshal([]byte(body), &sent); err != nil {
 		t.Fatal(err)
+	}
+	u, _ := s.UserByNumber(fmt.Sprint(sent["number"]))
+	if u["_id"] != "603f4ea7fcff3269187a3da3" {
+		t.Fatalf("the updated user is %v", u)
 	}
 	for k, v := range sent {
 		if k == "forward_policy" {
@@ -127,8 +128,8 @@ func TestUsersUpdateIsFullReplace(t *testing.T) {
 	addUser(t, ts, map[string]any{"name": "B", "number": "201", "secret": "y"})
 
 	mustSimotel(t, ts, "pbx/users/update", map[string]any{"_id": id, "name": "A2", "number": "210", "secret": "z"})
-	u, _ := s.User(id)
-	for k, v := range map[string]string{"name": "A2", "number": "210", "secret": "z", "nat": "no", "email": "", "call_limit": ""} {
+	u, _ := s.UserByNumber("210")
+	for k, v := range map[string]string{"_id": id, "name": "A2", "number": "210", "secret": "z", "nat": "no", "email": "", "call_limit": ""} {
 		if u[k] != v {
 			t.Errorf("after update %s = %v, want %v", k, u[k], v)
 		}
@@ -159,11 +160,11 @@ func TestUsersUpdateIsFullReplace(t *testing.T) {
 			}
 		})
 	}
-	if u2, _ := s.User(id); u2["number"] != "210" || u2["name"] != "A2" {
+	if u2, _ := s.UserByNumber("210"); u2["_id"] != id || u2["name"] != "A2" {
 		t.Errorf("failed updates changed the user: %v", u2)
 	}
 	mustSimotel(t, ts, "pbx/users/update", map[string]any{"_id": strings.ToUpper(id), "name": "A3", "number": "210", "secret": "z"})
-	if u3, _ := s.User(id); u3["name"] != "A3" {
+	if u3, _ := s.UserByNumber("210"); u3["name"] != "A3" {
 		t.Errorf("update with an uppercase _id did not apply: %v", u3)
 	}
 	if _, reply := simotel(t, ts, "pbx/users/remove", map[string]any{}); reply.Message != "Field '_id':value is missing" {
@@ -213,7 +214,7 @@ func TestUsersTransportErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := send(t, nil, tc.method, ts.URL+"/api/v4/"+tc.path, tc.body, tc.headers...)
+			r := send(t, tc.method, ts.URL+"/api/v4/"+tc.path, tc.body, tc.headers...)
 			var reply simotelReply
 			if err := json.Unmarshal(r.body, &reply); err != nil {
 				t.Fatalf("HTTP %d body %q: %v", r.status, r.body, err)
@@ -232,7 +233,7 @@ func TestUsersTransportErrors(t *testing.T) {
 	}
 
 	for _, path := range []string{"/", "/index.php", "/apix", "/_mock/users"} {
-		r := send(t, nil, http.MethodGet, ts.URL+path, "")
+		r := send(t, http.MethodGet, ts.URL+path, "")
 		if r.status != http.StatusNotFound || !strings.Contains(string(r.body), "<title>404 Not Found</title>") ||
 			!strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 			t.Errorf("GET %s: HTTP %d %q", path, r.status, r.body)
@@ -266,7 +267,7 @@ func TestUsersAuthModes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := send(t, nil, http.MethodPost, ts.URL+"/api/v4/pbx/users/search", "{}", append(tc.headers, "Content-Type: application/json")...)
+			r := send(t, http.MethodPost, ts.URL+"/api/v4/pbx/users/search", "{}", append(tc.headers, "Content-Type: application/json")...)
 			if r.status != tc.status {
 				t.Errorf("HTTP %d %s, want %d", r.status, r.body, tc.status)
 			}
