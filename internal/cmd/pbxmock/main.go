@@ -33,11 +33,13 @@ import (
 )
 
 func main() {
-	run := run
+	var err error
 	if len(os.Args) > 1 && os.Args[1] == "call" {
-		run = func(args []string) error { return call(args[1:], os.Stdout) }
+		err = call(os.Args[2:], os.Stdout)
+	} else {
+		err = run(os.Args[1:])
 	}
-	if err := run(os.Args[1:]); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pbxmock:", err)
 		os.Exit(1)
 	}
