@@ -24,6 +24,19 @@ func TestAddUserAmbiguous(t *testing.T) {
 	gatewayTimeout := func(w http.ResponseWriter) {
 		writeRaw(w, http.StatusGatewayTimeout, "text/html", "<html>504 Gateway Time-out</html>")
 	}
+	// onFirstAdd answers the first add with reply, before the PBX processes it or after.
+	onFirstAdd := func(processed bool, reply func(http.ResponseWriter)) fakeFault {
+		return func(a string, n int64, p bool, w http.ResponseWriter, _ *fakePBX) bool {
+			if a == "add" && n == 1 && p == processed {
+				reply(w)
+				return true
+			}
+			return false
+		}
+	}
+	unreadable := func(w http.ResponseWriter) {
+		writeRaw(w, http.StatusOK, "application/json", `{"success":1,"message":"Requested op`)
+	}
 	tests := []struct {
 		name      string
 		fault     fakeFault
@@ -32,84 +45,16 @@ func TestAddUserAmbiguous(t *testing.T) {
 		wantErr   string // "" = success
 		wantUsers int    // users stored on the PBX at the end
 	}{
-		{
-			name: "processed then connection dropped: adopt",
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && processed {
-					dropConn(w)
-					return true
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search"}, wantUsers: 1,
-		},
-		{
-			name: "processed then 502: adopt",
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && processed {
-					badGateway(w)
-					return true
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search"}, wantUsers: 1,
-		},
-		{
-			name: "processed then 504: adopt",
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && processed {
-					gatewayTimeout(w)
-					return true
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search"}, wantUsers: 1,
-		},
-		{
-			name: "processed then an unreadable 200: adopt",
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && processed {
-					writeRaw(w, http.StatusOK, "application/json", `{"success":1,"message":"Requested op`)
-					return true
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search"}, wantUsers: 1,
-		},
-		{
-			name:    "processed then timeout: adopt",
-			timeout: 100 * time.Millisecond,
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && processed {
-					time.Sleep(400 * time.Millisecond) // longer than the client waits
-					return false
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search"}, wantUsers: 1,
-		},
-		{
-			name: "not processed, dropped: add again once",
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && !processed {
-					dropConn(w)
-					return true
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search", "add"}, wantUsers: 1,
-		},
-		{
-			name: "not processed, 502: add again once",
-			fault: func(a string, n int64, processed bool, w http.ResponseWriter, _ *fakePBX) bool {
-				if a == "add" && n == 1 && !processed {
-					badGateway(w)
-					return true
-				}
-				return false
-			},
-			wantSeq: []string{"add", "search", "add"}, wantUsers: 1,
-		},
+		{name: "processed then connection dropped: adopt", fault: onFirstAdd(true, dropConn), wantSeq: []string{"add", "search"}, wantUsers: 1},
+		{name: "processed then 502: adopt", fault: onFirstAdd(true, badGateway), wantSeq: []string{"add", "search"}, wantUsers: 1},
+		{name: "processed then 504: adopt", fault: onFirstAdd(true, gatewayTimeout), wantSeq: []string{"add", "search"}, wantUsers: 1},
+		{name: "processed then an unreadable 200: adopt", fault: onFirstAdd(true, unreadable), wantSeq: []string{"add", "search"}, wantUsers: 1},
+		// The reply is held until the client gives up: only the client's
+		// timer decides, and the lookup after it has a second of margin.
+		{name: "processed then timeout: adopt", timeout: time.Second, fault: onFirstAdd(true, holdUntilHangUp),
+			wantSeq: []string{"add", "search"}, wantUsers: 1},
+		{name: "not processed, dropped: add again once", fault: onFirstAdd(false, dropConn), wantSeq: []string{"add", "search", "add"}, wantUsers: 1},
+		{name: "not processed, 502: add again once", fault: onFirstAdd(false, badGateway), wantSeq: []string{"add", "search", "add"}, wantUsers: 1},
 		{
 			name: "someone else took the number: refuse",
 			fault: func(a string, n int64, processed bool, w http.ResponseWriter, f *fakePBX) bool {

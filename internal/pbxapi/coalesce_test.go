@@ -86,7 +86,9 @@ func echoClient(t testing.TB, d *echoDir) *pbxapi.Client {
 }
 
 func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
-	d := &echoDir{delay: 100 * time.Millisecond}
+	// The first request is held a second: the other 59 calls, started at
+	// once, have that long to queue up behind it.
+	d := &echoDir{delay: time.Second}
 	c := echoClient(t, d)
 	const n = 60
 	var wg sync.WaitGroup

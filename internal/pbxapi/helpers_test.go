@@ -131,6 +131,21 @@ func dropConn(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
+// holdUntilHangUp keeps the connection open without a reply until the client
+// closes it (a request that times out, decided by the client's timer alone).
+func holdUntilHangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("response writer cannot hijack")
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(err)
+	}
+	_, _ = io.Copy(io.Discard, conn)
+	_ = conn.Close()
+}
+
 func simotelOK(data any) map[string]any {
 	return map[string]any{"success": 1, "message": "Requested operation is done successfully", "data": data}
 }

@@ -386,18 +386,22 @@ func TestConnectionRefused(t *testing.T) {
 func TestContextCancelDuringBackoff(t *testing.T) {
 	for _, op := range retryOps {
 		t.Run(op.name+"/deadline", func(t *testing.T) {
+			t.Parallel()
 			slow := statusRetryAfter(503, "30")
 			s := newScriptServer(t, op.name, slow, slow, slow)
 			cfg := fastConfig(s.srv.URL)
 			cfg.RetryMaxWait = time.Minute
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			// The deadline comes during the 30 s wait: 2 s is ample time for
+			// the first attempt, and returning long before 30 s shows the
+			// wait ended with it.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			start := time.Now()
 			err := op.run(ctx, newClient(t, cfg))
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("error %v, want context.DeadlineExceeded", err)
 			}
-			if d := time.Since(start); d > 3*time.Second {
+			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("returned after %v", d)
 			}
 			if n := s.hits[op.name].Load(); n != 1 {
@@ -406,22 +410,19 @@ func TestContextCancelDuringBackoff(t *testing.T) {
 		})
 	}
 	t.Run("cancel", func(t *testing.T) {
-		hit := make(chan struct{}, 1)
-		s := newScriptServer(t, "get", func(w http.ResponseWriter, r *http.Request) {
-			hit <- struct{}{}
-			statusRetryAfter(429, "30")(w, r)
-		})
+		s := newScriptServer(t, "get", statusRetryAfter(429, "30"))
 		cfg := fastConfig(s.srv.URL)
 		cfg.RetryMaxWait = time.Minute
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		// Cancelled when the 429 has arrived: the client is about to wait 30 s.
 		var cancelled time.Time
-		go func() {
-			<-hit
-			time.Sleep(50 * time.Millisecond) // the client is now waiting
-			cancelled = time.Now()
-			cancel()
-		}()
+		cfg.Logger = func(_ context.Context, msg string, _ map[string]any) {
+			if msg == "PBX API response" {
+				cancelled = time.Now()
+				cancel()
+			}
+		}
 		err := retryOps[4].run(ctx, newClient(t, cfg))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error %v, want context.Canceled", err)
@@ -454,7 +455,7 @@ func TestRequestTimeout(t *testing.T) {
 	hang := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 	s := newScriptServer(t, "search", hang)
 	cfg := fastConfig(s.srv.URL)
-	cfg.RequestTimeout = 100 * time.Millisecond
+	cfg.RequestTimeout = time.Second // the hang is endless; the retry has a second
 	if err := retryOps[0].run(testCtx(t), newClient(t, cfg)); err != nil {
 		t.Fatal(err)
 	}
