@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -92,100 +93,90 @@ func (p *pbxProvider) Metadata(_ context.Context, _ provider.MetadataRequest, re
 }
 
 func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	dir := deviceAttributes(
+		"Base URL of the intercom, e.g. `https://intercom.example.com` (the provider appends `/api/dir/...`). "+
+			"Default: the PBX `endpoint`. Environment variable: `"+envDirEndpoint+"`.",
+		"Intercom HTTP API account user name. Default: the PBX `username`. Environment variable: `"+envDirUsername+"`.",
+		"Intercom HTTP API account password. Default: the PBX `password`. Environment variable: `"+envDirPassword+"`.")
+	dir["auth"] = schema.StringAttribute{
+		MarkdownDescription: "Intercom HTTP authentication: `auto` (the default), `digest`, `basic` or `none`. " +
+			"`auto` answers the challenge the intercom sends: Digest whenever it is offered, Basic only over `https://`. " +
+			"An intercom that asks for Basic over plain HTTP gets no answer but an error, so that a forged challenge cannot make the provider send the password unencrypted. " +
+			"`digest` answers Digest only and never falls back to Basic. " +
+			"`basic` sends Basic credentials with every request, also over plain HTTP, where the password travels unencrypted (prefer `https://` or Digest). " +
+			"`none` sends no credentials; so does `auto` when no user name is known. Environment variable: `" + envDirAuth + "`.",
+		Optional:   true,
+		Validators: []validator.String{stringvalidator.OneOf(dirAuths...)},
+	}
+	attrs := deviceAttributes(
+		"Base URL of the Simotel PBX, e.g. `https://pbx.example.com` (the provider appends `/api/v4/pbx/users/...`). "+
+			"Environment variable: `"+envEndpoint+"`.",
+		"API account user name for HTTP Basic authentication. Environment variable: `"+envUsername+"`.",
+		"API account password for HTTP Basic authentication. Environment variable: `"+envPassword+"`.")
+	maps.Copy(attrs, map[string]schema.Attribute{
+		"api_key": schema.StringAttribute{
+			MarkdownDescription: "API account token, sent as the `X-APIKEY` header. Environment variable: `" + envAPIKey + "`.",
+			Optional:            true,
+			Sensitive:           true,
+		},
+		"auth_mode": schema.StringAttribute{
+			MarkdownDescription: "How to authenticate to the PBX: `basic` (user name and password), `token` (API key) or `both`, " +
+				"as set on the PBX API account. Default: inferred from what is set (`both` when a user name and an API key are given). " +
+				"Environment variable: `" + envAuthMode + "`.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.OneOf(authModes...)},
+		},
+		"directory": schema.SingleNestedAttribute{
+			MarkdownDescription: "Connection to the 2N intercom directory API, read by `pbx_directory_entry`. " +
+				"Each unset argument defaults to the PBX one, which is how a single server serving both APIs is used.",
+			Optional:   true,
+			Attributes: dir,
+		},
+		"insecure_skip_verify": schema.BoolAttribute{
+			MarkdownDescription: "Skip TLS certificate verification for both APIs. Only for tests; prefer `ca_cert_pem`. " +
+				"Environment variable: `" + envInsecureSkip + "`.",
+			Optional: true,
+		},
+		"ca_cert_pem": schema.StringAttribute{
+			MarkdownDescription: "PEM-encoded CA certificate(s) to trust in addition to the system roots, for devices with a private CA. " +
+				"Environment variable: `" + envCACertPEM + "`.",
+			Optional:   true,
+			Validators: []validator.String{pemValidator()},
+		},
+		"request_timeout": schema.StringAttribute{
+			MarkdownDescription: "Timeout of each HTTP request, as a Go duration such as `30s` or `1m`. Default: `" + defaultTimeoutString + "`. " +
+				"Environment variable: `" + envRequestTimeout + "`.",
+			Optional:   true,
+			Validators: []validator.String{durationValidator()},
+		},
+		"max_retries": schema.Int64Attribute{
+			MarkdownDescription: fmt.Sprintf("Bounds every call at `max_retries + 1` requests: the retries after HTTP 429, 502, 503, 504 or a connection error, "+
+				"and the lookups that resolve an ambiguous create, all together. `0`: one request. Default: `%d`. Environment variable: `%s`.", pbxapi.DefaultMaxRetries, envMaxRetries),
+			Optional:   true,
+			Validators: []validator.Int64{int64validator.Between(0, 20)},
+		},
+		"retry_max_wait": schema.StringAttribute{
+			MarkdownDescription: "Longest wait between two attempts, as a Go duration; it also caps a device's `Retry-After`. " +
+				"Default: `" + pbxapi.DefaultRetryMaxWait.String() + "`. Environment variable: `" + envRetryMaxWait + "`.",
+			Optional:   true,
+			Validators: []validator.String{durationValidator()},
+		},
+	})
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Manages Simotel PBX extensions (`pbx_user`) and reads the 2N intercom directory " +
 			"(`pbx_directory_entry`). Every argument can also be set through the environment variable named in its description; " +
 			"an argument set in the configuration wins.",
-		Attributes: map[string]schema.Attribute{
-			"endpoint": schema.StringAttribute{
-				MarkdownDescription: "Base URL of the Simotel PBX, e.g. `https://pbx.example.com` (the provider appends `/api/v4/pbx/users/...`). " +
-					"Environment variable: `" + envEndpoint + "`.",
-				Optional:   true,
-				Validators: []validator.String{urlValidator()},
-			},
-			"username": schema.StringAttribute{
-				MarkdownDescription: "API account user name for HTTP Basic authentication. Environment variable: `" + envUsername + "`.",
-				Optional:            true,
-			},
-			"password": schema.StringAttribute{
-				MarkdownDescription: "API account password for HTTP Basic authentication. Environment variable: `" + envPassword + "`.",
-				Optional:            true,
-				Sensitive:           true,
-			},
-			"api_key": schema.StringAttribute{
-				MarkdownDescription: "API account token, sent as the `X-APIKEY` header. Environment variable: `" + envAPIKey + "`.",
-				Optional:            true,
-				Sensitive:           true,
-			},
-			"auth_mode": schema.StringAttribute{
-				MarkdownDescription: "How to authenticate to the PBX: `basic` (user name and password), `token` (API key) or `both`, " +
-					"as set on the PBX API account. Default: inferred from what is set (`both` when a user name and an API key are given). " +
-					"Environment variable: `" + envAuthMode + "`.",
-				Optional:   true,
-				Validators: []validator.String{stringvalidator.OneOf(authModes...)},
-			},
-			"directory": schema.SingleNestedAttribute{
-				MarkdownDescription: "Connection to the 2N intercom directory API, read by `pbx_directory_entry`. " +
-					"Each unset argument defaults to the PBX one, which is how a single server serving both APIs is used.",
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"endpoint": schema.StringAttribute{
-						MarkdownDescription: "Base URL of the intercom, e.g. `https://intercom.example.com` (the provider appends `/api/dir/...`). " +
-							"Default: the PBX `endpoint`. Environment variable: `" + envDirEndpoint + "`.",
-						Optional:   true,
-						Validators: []validator.String{urlValidator()},
-					},
-					"username": schema.StringAttribute{
-						MarkdownDescription: "Intercom HTTP API account user name. Default: the PBX `username`. Environment variable: `" + envDirUsername + "`.",
-						Optional:            true,
-					},
-					"password": schema.StringAttribute{
-						MarkdownDescription: "Intercom HTTP API account password. Default: the PBX `password`. Environment variable: `" + envDirPassword + "`.",
-						Optional:            true,
-						Sensitive:           true,
-					},
-					"auth": schema.StringAttribute{
-						MarkdownDescription: "Intercom HTTP authentication: `auto` (the default), `digest`, `basic` or `none`. " +
-							"`auto` answers the challenge the intercom sends: Digest whenever it is offered, Basic only over `https://`. " +
-							"An intercom that asks for Basic over plain HTTP gets no answer but an error, so that a forged challenge cannot make the provider send the password unencrypted. " +
-							"`digest` answers Digest only and never falls back to Basic. " +
-							"`basic` sends Basic credentials with every request, also over plain HTTP, where the password travels unencrypted (prefer `https://` or Digest). " +
-							"`none` sends no credentials; so does `auto` when no user name is known. Environment variable: `" + envDirAuth + "`.",
-						Optional:   true,
-						Validators: []validator.String{stringvalidator.OneOf(dirAuths...)},
-					},
-				},
-			},
-			"insecure_skip_verify": schema.BoolAttribute{
-				MarkdownDescription: "Skip TLS certificate verification for both APIs. Only for tests; prefer `ca_cert_pem`. " +
-					"Environment variable: `" + envInsecureSkip + "`.",
-				Optional: true,
-			},
-			"ca_cert_pem": schema.StringAttribute{
-				MarkdownDescription: "PEM-encoded CA certificate(s) to trust in addition to the system roots, for devices with a private CA. " +
-					"Environment variable: `" + envCACertPEM + "`.",
-				Optional:   true,
-				Validators: []validator.String{pemValidator()},
-			},
-			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: "Timeout of each HTTP request, as a Go duration such as `30s` or `1m`. Default: `" + defaultTimeoutString + "`. " +
-					"Environment variable: `" + envRequestTimeout + "`.",
-				Optional:   true,
-				Validators: []validator.String{durationValidator()},
-			},
-			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Bounds every call at `max_retries + 1` requests: the retries after HTTP 429, 502, 503, 504 or a connection error, "+
-					"and the lookups that resolve an ambiguous create, all together. `0`: one request. Default: `%d`. Environment variable: `%s`.", pbxapi.DefaultMaxRetries, envMaxRetries),
-				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(0, 20)},
-			},
-			"retry_max_wait": schema.StringAttribute{
-				MarkdownDescription: "Longest wait between two attempts, as a Go duration; it also caps a device's `Retry-After`. " +
-					"Default: `" + pbxapi.DefaultRetryMaxWait.String() + "`. Environment variable: `" + envRetryMaxWait + "`.",
-				Optional:   true,
-				Validators: []validator.String{durationValidator()},
-			},
-		},
+		Attributes: attrs,
+	}
+}
+
+// deviceAttributes are the endpoint, username and password arguments of one
+// device, with these descriptions.
+func deviceAttributes(endpoint, username, password string) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"endpoint": schema.StringAttribute{MarkdownDescription: endpoint, Optional: true, Validators: []validator.String{urlValidator()}},
+		"username": schema.StringAttribute{MarkdownDescription: username, Optional: true},
+		"password": schema.StringAttribute{MarkdownDescription: password, Optional: true, Sensitive: true},
 	}
 }
 

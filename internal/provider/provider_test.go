@@ -53,9 +53,18 @@ type testPBX struct {
 	mock *mockpbx.Server
 }
 
-// newTestPBX starts a mock with the test account, Digest on the directory and
-// the control API enabled. opts adjust the configuration.
+// newTestPBX serves newTestMock over HTTP.
 func newTestPBX(t *testing.T, opts ...func(*mockpbx.Config)) *testPBX {
+	t.Helper()
+	m := newTestMock(t, opts...)
+	srv := httptest.NewServer(m)
+	t.Cleanup(srv.Close)
+	return &testPBX{URL: srv.URL, mock: m}
+}
+
+// newTestMock is a mock with the test account, Digest on the directory and
+// the control API enabled. opts adjust the configuration.
+func newTestMock(t *testing.T, opts ...func(*mockpbx.Config)) *mockpbx.Server {
 	t.Helper()
 	cfg := mockpbx.Config{
 		Accounts:    []mockpbx.Account{{Username: testUsername, Password: testPassword, APIKey: testAPIKey, Mode: "both"}},
@@ -72,9 +81,7 @@ func newTestPBX(t *testing.T, opts ...func(*mockpbx.Config)) *testPBX {
 	if err != nil {
 		t.Fatalf("mockpbx.New: %v", err)
 	}
-	srv := httptest.NewServer(m)
-	t.Cleanup(srv.Close)
-	return &testPBX{URL: srv.URL, mock: m}
+	return m
 }
 
 // providerBlock is a provider block for the test account at endpoint, with

@@ -24,8 +24,6 @@ import (
 
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-
-	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 )
 
 // tlsPBX is one mock served over HTTPS with httptest's self-signed
@@ -54,17 +52,7 @@ func (l logCounter) Write(p []byte) (int, error) {
 
 func newTLSTestPBX(t *testing.T) *tlsPBX {
 	t.Helper()
-	m, err := mockpbx.New(mockpbx.Config{
-		Accounts:    []mockpbx.Account{{Username: testUsername, Password: testPassword, APIKey: testAPIKey, Mode: "both"}},
-		DirAuth:     "digest",
-		DirUsername: testUsername,
-		DirPassword: testPassword,
-		Control:     true,
-		RandSeed:    1,
-	})
-	if err != nil {
-		t.Fatalf("mockpbx.New: %v", err)
-	}
+	m := newTestMock(t)
 	p := &tlsPBX{}
 	srv := httptest.NewUnstartedServer(m)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
