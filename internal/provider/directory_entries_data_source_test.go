@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -76,8 +75,8 @@ func TestAccDirectoryEntriesDataSource_changedSince(t *testing.T) {
 			{
 				// Bob renamed and the seed entry deleted after the recorded point.
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPut, "directory/"+bobUUID, map[string]any{"name": "Robert"}, nil)
-					p.mustControl(t, http.MethodDelete, "directory/"+entryUUID, nil, nil)
+					must(t)(p.mock.PutDirectoryEntry(bobUUID, map[string]any{"name": "Robert"}))
+					must(t)(p.mock.DeleteDirectoryEntry(entryUUID))
 				},
 				Config: sinceConfig("6423407687606431951"),
 				ConfigStateChecks: []statecheck.StateCheck{

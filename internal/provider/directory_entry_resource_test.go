@@ -71,21 +71,7 @@ func (d *dirRecorder) reset() {
 // newRecordedPBX is newTestPBX with a dirRecorder in front of the mock.
 func newRecordedPBX(t *testing.T, opts ...func(*mockpbx.Config)) (*testPBX, *dirRecorder) {
 	t.Helper()
-	cfg := mockpbx.Config{
-		Accounts:    []mockpbx.Account{{Username: testUsername, Password: testPassword, APIKey: testAPIKey, Mode: "both"}},
-		DirAuth:     "digest",
-		DirUsername: testUsername,
-		DirPassword: testPassword,
-		Control:     true,
-		RandSeed:    1,
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	m, err := mockpbx.New(cfg)
-	if err != nil {
-		t.Fatalf("mockpbx.New: %v", err)
-	}
+	m := newTestMock(t, opts...)
 	rec := &dirRecorder{next: m, bodies: map[string][][]byte{}}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)

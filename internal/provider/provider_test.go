@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -101,20 +100,6 @@ provider "pbx" {
 // providerConfig is the provider block pointing at this mock.
 func (p *testPBX) providerConfig(extra ...string) string {
 	return providerBlock(p.URL, extra...)
-}
-
-// control calls the mock's /_mock/ control API over HTTP and decodes the
-// JSON reply into out (if non-nil). New tests call p.mock's methods instead.
-func (p *testPBX) control(method, route string, body any, out any) error {
-	return mockpbx.Client{URL: p.URL}.Call(context.Background(), method, route, body, out)
-}
-
-// mustControl is control for PreConfig steps: it fails the test on error.
-func (p *testPBX) mustControl(t *testing.T, method, route string, body any, out any) {
-	t.Helper()
-	if err := p.control(method, route, body, out); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // mustUserID returns the _id of the stored user with this number.

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -84,9 +83,7 @@ func (p *testPBX) isSeries(v string) error {
 // requestCount reads the mock's count of one endpoint.
 func (p *testPBX) requestCount(t *testing.T, endpoint string) int {
 	t.Helper()
-	var counts map[string]int
-	p.mustControl(t, http.MethodGet, "requests", nil, &counts)
-	return counts[endpoint]
+	return p.mock.RequestCounts()[endpoint]
 }
 
 func TestAccUserResource_directoryLinked(t *testing.T) {
@@ -117,7 +114,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			// refresh; nothing the PBX holds changed, so nothing is planned.
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPost, "directory/reset", map[string]any{"keep_entries": true}, nil)
+					p.mock.ResetDirectory(true)
 				},
 				Config: linkedConfig(p, "", "Robert"),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
@@ -131,7 +128,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			// The entry is renamed: exactly that user updates its name.
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPut, "directory/"+aliceUUID, map[string]any{"name": "Alice Smith"}, nil)
+					must(t)(p.mock.PutDirectoryEntry(aliceUUID, map[string]any{"name": "Alice Smith"}))
 				},
 				Config: linkedConfig(p, "", "Robert"),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
@@ -146,7 +143,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			{
 				PreConfig: func() {
 					updatesBefore = p.requestCount(t, "users/update")
-					p.mustControl(t, http.MethodPost, "directory/"+bobUUID+"/touch", nil, nil)
+					must(t)(p.mock.TouchDirectoryEntry(bobUUID))
 				},
 				Config: linkedConfig(p, "", "Robert"),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
@@ -178,7 +175,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPut, "directory/"+aliceUUID, map[string]any{"name": "Alice Jones", "email": "alice.jones@example.com"}, nil)
+					must(t)(p.mock.PutDirectoryEntry(aliceUUID, map[string]any{"name": "Alice Jones", "email": "alice.jones@example.com"}))
 				},
 				Config: linkedConfig(p, "Front desk", ""),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
@@ -191,7 +188,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			// A PBX-side edit of a linked user is still drift, restored by apply.
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "302"), map[string]any{"name": "Edited"}, nil)
+					p.editUser(t, "302", map[string]any{"name": "Edited"})
 				},
 				Config: linkedConfig(p, "Front desk", ""),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
@@ -203,7 +200,7 @@ func TestAccUserResource_directoryLinked(t *testing.T) {
 			// The entry is deleted: the plan fails, naming the user and the uuid.
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodDelete, "directory/"+bobUUID, nil, nil)
+					must(t)(p.mock.DeleteDirectoryEntry(bobUUID))
 				},
 				Config:      linkedConfig(p, "Front desk", ""),
 				ExpectError: errorLike("Directory entry of PBX user number 302", "linked to directory entry "+bobUUID, "EDIR_UUID_DOES_NOT_EXIST", "remove directory_uuid and set name"),
@@ -242,7 +239,7 @@ func TestAccUserResource_unsetEmailDrift(t *testing.T) {
 			{Config: linkedConfig(p, "", "")},
 			{
 				PreConfig: func() {
-					p.mustControl(t, http.MethodPatch, "users/"+p.mustUserID(t, "303"), map[string]any{"email": "carol@panel.example"}, nil)
+					p.editUser(t, "303", map[string]any{"email": "carol@panel.example"})
 				},
 				Config: linkedConfig(p, "", ""),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
