@@ -96,7 +96,7 @@ var (
 )
 
 // Formats the 2N directory accepts (api/dir/template, the 2N configuration
-// manual and the contract in ../shared/api).
+// manual and the contract in design/api).
 var (
 	switchCodePattern = regexp.MustCompile(`^[0-9]{2,15}$`)
 	virtNumberPattern = regexp.MustCompile(`^[0-9]{1,7}$`)
