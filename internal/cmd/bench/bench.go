@@ -51,6 +51,7 @@ type bench struct {
 
 	plural     bool
 	pluralNote string
+	overBudget bool // a job was left out for lack of time
 	results    []result
 	notes      []string
 }

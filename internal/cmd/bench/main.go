@@ -183,7 +183,7 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	env.Duration = time.Since(started)
 	env.LoadAvgEnd = loadAvg()
-	rep := report{Env: env, Opts: o, Results: b.results, Notes: b.notes, Plural: b.plural}
+	rep := report{Env: env, Opts: o, Results: b.results, Notes: b.notes, Plural: b.plural, OverBudget: b.overBudget}
 	out := o.out
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)

@@ -27,11 +27,12 @@ var endpointOrder = []string{
 }
 
 type report struct {
-	Env     environment
-	Opts    options
-	Results []result
-	Notes   []string
-	Plural  bool
+	Env        environment
+	Opts       options
+	Results    []result
+	Notes      []string
+	Plural     bool
+	OverBudget bool
 }
 
 func label(r result) string {
@@ -437,6 +438,10 @@ near a threshold should be measured again before anything is concluded from it.
 		b.WriteString("\n## Left out or failed, and why\n\n")
 		for _, n := range rep.Notes {
 			fmt.Fprintf(&b, "- %s\n", n)
+		}
+		if rep.OverBudget {
+			b.WriteString("\nWhat the budget left out can be measured on its own, with more time and into another file, e.g.\n" +
+				"`make bench BENCHFLAGS='-n 5000 -latency 20 -budget 90m -out /tmp/bench-5000.md'`.\n")
 		}
 	}
 	return b.String()

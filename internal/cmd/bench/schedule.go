@@ -147,11 +147,13 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 				"which would end the bench after its %s budget (-budget) with %s left.",
 				j, est.Round(time.Second), b.opts.budget, time.Until(deadline).Round(time.Second))
 			skipped[key] = j.n
+			b.overBudget = true
 			continue
 		}
 		if time.Now().After(deadline) {
 			b.note("%s: not run: the %s budget (-budget) was used up.", j, b.opts.budget)
 			skipped[key] = j.n
+			b.overBudget = true
 			continue
 		}
 		if j.target == targetPBX {
