@@ -386,6 +386,7 @@ func (p *pbxProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.ResourceData = client
 	resp.DataSourceData = client
 	resp.ListResourceData = client
+	resp.EphemeralResourceData = client
 }
 
 // clientFrom returns the client the provider's Configure made, or nil before
