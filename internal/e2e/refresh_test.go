@@ -107,7 +107,14 @@ func TestRefreshBulkReads(t *testing.T) {
 	s := newStack(t, mockpbx.Config{RandSeed: 7, Directory: entries}, bulkConfig(users))
 	s.useRaceProvider()
 	s.mustApply("-parallelism=50")
-	s.counts()
+	// Creating them: one users/add each, and a few directory requests for
+	// all the linked ones (the data source's dir/get at plan, then at apply
+	// the run's watermark, the first entry alone, and one read of the whole
+	// directory for the rest, each walk paying one Digest challenge), not
+	// one per linked user.
+	if got := s.counts(); got["users/add"] != users || got["dir/get"]+got["dir/query"] > 7 {
+		t.Errorf("apply: requests %v, want %d users/add and at most 7 directory requests", got, users)
+	}
 
 	// One users/search, one dir/query (the linked users), one dir/get (the
 	// data source), and the Digest challenge that opens the run's first

@@ -380,7 +380,7 @@ func (c *Client) DeleteEntry(ctx context.Context, uuid string) (*EntryWrite, err
 // the device's answer for it. Every write drops the run's shared dir/query
 // answer, which no longer describes the directory.
 func (c *Client) writeEntry(ctx context.Context, fn, uuid string, body any, idempotent bool) (*EntryWrite, error) {
-	defer c.invalidateDirectory()
+	defer c.invalidateDirectory(uuid)
 	result, err := c.directory(ctx, fn, http.MethodPut, body, idempotent)
 	if err != nil {
 		return nil, err

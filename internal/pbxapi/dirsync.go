@@ -36,6 +36,7 @@ type dirSync struct {
 	flight *flight  // the query under way, if any
 	view   *dirView // the newest reply
 	probe  watermarkProbe
+	links  linkSnapshot
 }
 
 // dirView is one dir/query reply.
@@ -193,11 +194,87 @@ func (c *Client) DirectoryWatermark(ctx context.Context) (series string, waterma
 }
 
 // invalidateDirectory forgets what dir/query answered: the client's own
-// directory writes call it, so a later RefreshEntry asks the device again.
-func (c *Client) invalidateDirectory() {
+// directory writes call it, so a later RefreshEntry asks the device again,
+// and LinkEntry reads the written entries (all of them without uuids) afresh.
+func (c *Client) invalidateDirectory(uuids ...string) {
 	s := &c.dirSync
 	s.mu.Lock()
 	s.gen++
 	s.view = nil
+	l := &s.links
+	if len(uuids) == 0 {
+		l.stale = true
+	}
+	for _, u := range uuids {
+		if l.written == nil {
+			l.written = map[string]bool{}
+		}
+		l.written[strings.ToUpper(u)] = true
+	}
 	s.mu.Unlock()
+}
+
+// linkSnapshot is the whole directory, read once per run for the entries
+// that writes need (users linked at apply time).
+type linkSnapshot struct {
+	reads   int             // LinkEntry calls so far
+	tried   bool            // the snapshot was asked for (once per run, even if it failed)
+	flight  *flight         // the snapshot under way, if any
+	view    *dirView        // the snapshot, complete
+	stale   bool            // a write of unknown entries happened: no snapshot is trusted
+	written map[string]bool // entries this client wrote (upper-case uuids): never answered from a snapshot
+}
+
+// LinkEntry reads an entry a write needs now: a user linked to it is created
+// or re-linked at apply. The first call of a run reads the entry alone
+// (dir/get); from the second on, the whole directory is read once (dir/query
+// from the start, every field) and later calls are answered from it, so an
+// apply that links N users costs a few directory requests, not N. Entries
+// this client wrote, and entries the snapshot does not have, are read with
+// dir/get. Every answer is Changed, with the snapshot's or the run's
+// watermark (see readEntry).
+func (c *Client) LinkEntry(ctx context.Context, uuid string) (*EntryChange, error) {
+	s := &c.dirSync
+	key := strings.ToUpper(uuid)
+	s.mu.Lock()
+	l := &s.links
+	l.reads++
+	for l.reads > 1 && !l.stale && !l.written[key] {
+		if v := l.view; v != nil {
+			s.mu.Unlock()
+			if e, ok := v.entries[key]; ok && !e.Deleted {
+				r := e.Result
+				return &EntryChange{Series: v.series, Watermark: v.high, Changed: true, Entry: &r}, nil
+			}
+			return c.readEntry(ctx, uuid) // created after the snapshot, or gone: ask
+		}
+		if f := l.flight; f != nil {
+			s.mu.Unlock()
+			if err := f.wait(ctx); err != nil {
+				return c.readEntry(ctx, uuid)
+			}
+			s.mu.Lock()
+			continue
+		}
+		if l.tried {
+			break
+		}
+		f := newFlight()
+		l.flight, l.tried = f, true
+		s.mu.Unlock()
+		// From the start of the series: every entry. No series is named, so
+		// the reply is the device's own series, not a resync.
+		res, err := c.QueryEntries(context.WithoutCancel(ctx), "", 0, []string{})
+		s.mu.Lock()
+		l.flight = nil
+		if err == nil {
+			// Entries written meanwhile are in written, and never
+			// answered from it.
+			l.view = newDirView(res.Series, 0, res)
+			l.view.complete = true
+		}
+		f.land(err)
+	}
+	s.mu.Unlock()
+	return c.readEntry(ctx, uuid)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
 
 // syncDir is the contract fake (fakeDir) in series 7 holding Alice (ts 2),
@@ -173,4 +175,56 @@ func TestRefreshEntryWithoutDeviceHigh(t *testing.T) {
 	if err != nil || ch.Watermark != 2 {
 		t.Fatalf("RefreshEntry = %+v, %v; want watermark 2", ch, err)
 	}
+}
+
+// TestLinkEntry: entries that writes need at apply come from one read of the
+// whole directory after the first, except entries the client wrote and
+// entries the snapshot does not hold, which are read with dir/get.
+func TestLinkEntry(t *testing.T) {
+	const uuidD = "0000000D-0000-4000-8000-000000000004"
+	d := syncDir(t)
+	c := d.client(t)
+	link := func(uuid string) string {
+		t.Helper()
+		ch, err := c.LinkEntry(testCtx(t), uuid)
+		if err != nil {
+			t.Fatalf("LinkEntry(%s): %v", uuid, err)
+		}
+		if ch.Deleted {
+			return "(deleted)"
+		}
+		return *ch.Entry.Entry.Name
+	}
+	step := func(name, uuid, want string, wantIterators []int64, wantGets int) {
+		t.Helper()
+		if got := link(uuid); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+		if its, gets := d.iterators(); !slices.Equal(its, wantIterators) || gets != wantGets {
+			t.Errorf("%s: queries from %v and %d gets, want %v and %d", name, its, gets, wantIterators, wantGets)
+		}
+	}
+	// The first read alone: the run's watermark, then dir/get.
+	step("first", uuidA, "Alice", []int64{1 << 53}, 1)
+	// Then the whole directory, once, for every later read.
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if got := link(uuidC); got != "Carol" {
+				t.Errorf("concurrent: %q", got)
+			}
+		})
+	}
+	wg.Wait()
+	step("from the snapshot", uuidA, "Alice", []int64{1 << 53, 0}, 1)
+	// An entry created after the snapshot, and a deleted one: asked.
+	d.seed(uuidD, "Dave", 9, false)
+	step("newer than the snapshot", uuidD, "Dave", []int64{1 << 53, 0}, 2)
+	step("deleted", uuidB, "(deleted)", []int64{1 << 53, 0}, 3)
+	// An entry this client wrote is never answered from the snapshot.
+	if _, err := c.UpdateEntry(testCtx(t), uuidC, pbxapi.EntryFields{Name: "Carol"}, pbxapi.EntryFields{Name: "Caroline"}); err != nil {
+		t.Fatal(err)
+	}
+	step("written", uuidC, "Caroline", []int64{1 << 53, 0}, 4)
+	step("others still from the snapshot", uuidA, "Alice", []int64{1 << 53, 0}, 4)
 }

@@ -277,7 +277,7 @@ func (r *userResource) resolveLink(ctx context.Context, plan, config *userResour
 		return nil, diags
 	}
 	uuid := plan.DirectoryUUID.ValueString()
-	ch, err := r.client.RefreshEntry(ctx, uuid, "", 0)
+	ch, err := r.client.LinkEntry(ctx, uuid)
 	if err != nil {
 		diags.AddAttributeError(path.Root("directory_uuid"), fmt.Sprintf("Unable to read directory entry %s of PBX user %s", uuid, userLabel(plan, nil)),
 			fmt.Sprintf("Reading directory entry %s for PBX user %s failed. %s", uuid, userLabel(plan, nil), describe(err)))
