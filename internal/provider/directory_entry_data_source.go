@@ -29,17 +29,10 @@ type directoryEntryDataSource struct {
 }
 
 type directoryEntryDataSourceModel struct {
-	UUID          types.String `tfsdk:"uuid"`
-	Fields        types.List   `tfsdk:"fields"`
-	Name          types.String `tfsdk:"name"`
-	Email         types.String `tfsdk:"email"`
-	Treepath      types.String `tfsdk:"treepath"`
-	VirtNumber    types.String `tfsdk:"virt_number"`
-	Owner         types.String `tfsdk:"owner"`
-	CallPositions types.List   `tfsdk:"call_positions"`
-	Timestamp     types.Int64  `tfsdk:"timestamp"`
-	Series        types.String `tfsdk:"series"`
-	FieldsJSON    types.String `tfsdk:"fields_json"`
+	UUID   types.String `tfsdk:"uuid"`
+	Fields types.List   `tfsdk:"fields"`
+	Series types.String `tfsdk:"series"`
+	entryValues
 }
 
 var callPositionAttrTypes = map[string]attr.Type{
@@ -124,8 +117,7 @@ func (d *directoryEntryDataSource) Read(ctx context.Context, req datasource.Read
 		return
 	}
 	state := cfg
-	state.Name, state.Email, state.Treepath, state.VirtNumber, state.Owner = v.Name, v.Email, v.Treepath, v.VirtNumber, v.Owner
-	state.CallPositions, state.Timestamp, state.FieldsJSON = v.CallPositions, v.Timestamp, v.FieldsJSON
+	state.entryValues = v
 	state.Series = types.StringValue(series)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
