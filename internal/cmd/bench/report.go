@@ -441,7 +441,8 @@ near a threshold should be measured again before anything is concluded from it.
 		}
 		if rep.OverBudget {
 			b.WriteString("\nWhat the budget left out can be measured on its own, with more time and into another file, e.g.\n" +
-				"`make bench BENCHFLAGS='-n 5000 -latency 20 -budget 90m -out /tmp/bench-5000.md'`.\n")
+				"`make bench BENCHFLAGS='-n 5000 -latency 20 -budget 4h -timeout 2h -out /tmp/bench-5000.md'`\n" +
+				"(each Terraform command is stopped after -timeout, 10 minutes by default).\n")
 		}
 	}
 	return b.String()
