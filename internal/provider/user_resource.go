@@ -284,17 +284,18 @@ func (r *userResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			"more_options": optString("Extra Asterisk peer options, one `key=value` per line.", "", moreOptionsValidator()),
 			"directory_uuid": schema.StringAttribute{
 				MarkdownDescription: "uuid of the 2N directory entry of the person behind the extension. When set, `name` and `email` " +
-					"follow the entry unless set here, and every plan reads the entry: a newer `timestamp` or another `series` " +
-					"(the directory was reset) plans an in-place update that brings them up to date. A missing entry fails the plan.",
+					"follow the entry unless set here. Every refresh asks the directory whether the entry changed since it was last read " +
+					"(one `dir/query` for all linked users); a renamed entry plans an in-place update of the user. " +
+					"A followed value is validated like a configured one, and a missing entry fails the plan.",
 				Optional:   true,
 				Validators: []validator.String{uuidValidator()},
 			},
 			"directory_timestamp": schema.Int64Attribute{
-				MarkdownDescription: "The linked directory entry's `timestamp` at the last apply (null when not linked).",
+				MarkdownDescription: "The linked directory entry's `timestamp` when it was last read (null when not linked).",
 				Computed:            true,
 			},
 			"directory_series": schema.StringAttribute{
-				MarkdownDescription: "The directory's `series` at the last apply (null when not linked).",
+				MarkdownDescription: "The directory's `series` when the entry was last read (null when not linked).",
 				Computed:            true,
 			},
 		},
