@@ -100,21 +100,12 @@ func (m *directoryEntryListModel) matches(f *pbxapi.EntryFields) bool {
 
 func (l *directoryEntryListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
 	var cfg directoryEntryListModel
-	diags := req.Config.Get(ctx, &cfg)
-	if diags.HasError() {
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
-		return
-	}
-	if l.client == nil {
-		diags.AddError("Provider not configured",
-			"The pbx provider was not configured before listing directory entries. This is always a bug in the provider; please report it.")
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
+	if !startList(ctx, req, stream, &cfg, l.client, "directory entries") {
 		return
 	}
 	res, err := l.client.QueryEntries(ctx, "", 0, []string{})
 	if err != nil {
-		diags.AddError("Unable to list directory entries", "dir/query failed. "+describe(err))
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
+		failList(stream, nil, "Unable to list directory entries", "dir/query failed. "+describe(err))
 		return
 	}
 	var entries []listedEntry
@@ -124,9 +115,8 @@ func (l *directoryEntryListResource) List(ctx context.Context, req list.ListRequ
 		}
 		f, err := qe.Result.Fields()
 		if err != nil {
-			diags.AddError("Unable to list directory entries",
+			failList(stream, nil, "Unable to list directory entries",
 				"The intercom returned entry "+qe.UUID+" in a form the provider cannot read: "+err.Error()+". Check the entry in the intercom's directory.")
-			stream.Results = list.ListResultsStreamDiagnostics(diags)
 			return
 		}
 		if cfg.matches(f) {
@@ -136,16 +126,7 @@ func (l *directoryEntryListResource) List(ctx context.Context, req list.ListRequ
 	slices.SortFunc(entries, func(a, b listedEntry) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.fields.Name), strings.ToLower(b.fields.Name)), strings.Compare(a.uuid, b.uuid))
 	})
-	if req.Limit > 0 && int64(len(entries)) > req.Limit {
-		entries = entries[:req.Limit]
-	}
-	stream.Results = func(push func(list.ListResult) bool) {
-		for i := range entries {
-			if !push(l.result(ctx, req, res.Series, &entries[i])) {
-				return
-			}
-		}
-	}
+	streamResults(stream, entries, req.Limit, func(e *listedEntry) list.ListResult { return l.result(ctx, req, res.Series, e) })
 }
 
 // result is one listed entry: its identity and display name, and with

@@ -21,7 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -126,24 +125,6 @@ func (r *directoryEntryResource) Metadata(_ context.Context, req resource.Metada
 	resp.TypeName = req.ProviderTypeName + "_directory_entry"
 }
 
-func noControl() validator.String {
-	return stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters")
-}
-
-func optEntryString(description, def string, validators ...validator.String) schema.StringAttribute {
-	d := "empty"
-	if def != "" {
-		d = "`" + def + "`"
-	}
-	return schema.StringAttribute{
-		MarkdownDescription: fmt.Sprintf("%s Default: %s.", description, d),
-		Optional:            true,
-		Computed:            true,
-		Default:             stringdefault.StaticString(def),
-		Validators:          validators,
-	}
-}
-
 func emptyCallPositions() types.List {
 	positions := make([]attr.Value, pbxapi.CallPositions)
 	for i := range positions {
@@ -183,20 +164,20 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 					noControl(),
 				},
 			},
-			"email": optEntryString("E-mail address for missed-call notices; several addresses are separated by commas.", "",
+			"email": optString("E-mail address for missed-call notices; several addresses are separated by commas.", "",
 				stringvalidator.Any(stringvalidator.OneOf(""),
 					stringvalidator.RegexMatches(entryEmailPattern, "must be an e-mail address, or several separated by commas")),
 				stringvalidator.LengthAtMost(254)),
-			"treepath": optEntryString("Folder of the entry in the phonebook tree, e.g. `/Staff/Reception`; `/` is the root. "+
+			"treepath": optString("Folder of the entry in the phonebook tree, e.g. `/Staff/Reception`; `/` is the root. "+
 				"Must start with `/` and not contain `<`, `>` or control characters.", "/",
 				stringvalidator.RegexMatches(treepathPattern, "must start with / and not contain < or >"),
 				stringvalidator.LengthAtMost(255), noControl()),
-			"virt_number": optEntryString("Virtual number dialled on the intercom's keypad (followed by `*`) to call the entry: 1 to 7 digits.", "",
+			"virt_number": optString("Virtual number dialled on the intercom's keypad (followed by `*`) to call the entry: 1 to 7 digits.", "",
 				stringvalidator.Any(stringvalidator.OneOf(""), stringvalidator.RegexMatches(virtNumberPattern, "must be 1 to 7 digits"))),
-			"owner": optEntryString("The system or team that manages the entry (`My2N`, `ACOM`, or your team's name). "+
+			"owner": optString("The system or team that manages the entry (`My2N`, `ACOM`, or your team's name). "+
 				"Entries of one owner can be deleted together on the intercom; see the resource documentation.", "",
 				stringvalidator.LengthAtMost(64), noControl()),
-			"deputy": optEntryString("uuid of the entry of this person's deputy (e.g. `pbx_directory_entry.deputy.uuid`).", "",
+			"deputy": optString("uuid of the entry of this person's deputy (e.g. `pbx_directory_entry.deputy.uuid`).", "",
 				stringvalidator.Any(stringvalidator.OneOf(""), uuidValidator())),
 			"call_positions": schema.ListNestedAttribute{
 				MarkdownDescription: "The entry's three call positions (`callPos`), in order: exactly 3 elements (use `{}` for an unused one). " +
@@ -209,7 +190,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 				},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
-						"peer": optEntryString("Phone number or SIP URI called at this position (no spaces).", "",
+						"peer": optString("Phone number or SIP URI called at this position (no spaces).", "",
 							stringvalidator.LengthAtMost(255),
 							stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
 						"grouped": schema.BoolAttribute{
@@ -218,7 +199,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 							Computed:            true,
 							Default:             booldefault.StaticBool(false),
 						},
-						"profiles": optEntryString("Time profiles that limit when this position is called.", "",
+						"profiles": optString("Time profiles that limit when this position is called.", "",
 							stringvalidator.LengthAtMost(255), noControl()),
 					},
 				},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -74,7 +75,7 @@ func (l *userListResource) ListResourceConfigSchema(_ context.Context, _ list.Li
 				Optional:            true,
 				Validators: []validator.String{
 					stringvalidator.LengthBetween(1, 128),
-					stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+					noControl(),
 				},
 			},
 			"active": schema.BoolAttribute{
@@ -189,33 +190,50 @@ func userDisplayName(u *pbxapi.User) string {
 
 func (l *userListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
 	var cfg userListModel
-	diags := req.Config.Get(ctx, &cfg)
-	if diags.HasError() {
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
-		return
-	}
-	if l.client == nil {
-		diags.AddError("Provider not configured",
-			"The pbx provider was not configured before listing users. This is always a bug in the provider; please report it.")
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
+	if !startList(ctx, req, stream, &cfg, l.client, "users") {
 		return
 	}
 	filter := cfg.filter()
 	users, err := l.client.SearchUsers(ctx, filter.query())
 	if err != nil {
-		diags.AddError("Unable to list PBX users", "users/search failed. "+describe(err))
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
+		failList(stream, nil, "Unable to list PBX users", "users/search failed. "+describe(err))
 		return
 	}
 	users = slices.DeleteFunc(users, func(u pbxapi.User) bool { return !filter.matches(&u) })
 	slices.SortStableFunc(users, func(a, b pbxapi.User) int { return compareNumbers(a.Number, b.Number) })
-	if req.Limit > 0 && int64(len(users)) > req.Limit {
-		users = users[:req.Limit]
-	}
+	streamResults(stream, users, req.Limit, func(u *pbxapi.User) list.ListResult { return l.result(ctx, req, u) })
+}
 
+// startList reads a list block's configuration into cfg and checks that the
+// provider is configured; on failure it ends the listing and reports false.
+func startList(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream, cfg any, client *pbxapi.Client, what string) bool {
+	diags := req.Config.Get(ctx, cfg)
+	if diags.HasError() {
+		stream.Results = list.ListResultsStreamDiagnostics(diags)
+		return false
+	}
+	if client == nil {
+		failList(stream, diags, "Provider not configured",
+			"The pbx provider was not configured before listing "+what+". This is always a bug in the provider; please report it.")
+		return false
+	}
+	return true
+}
+
+// failList ends a listing with diags and one more error.
+func failList(stream *list.ListResultsStream, diags diag.Diagnostics, summary, detail string) {
+	diags.AddError(summary, detail)
+	stream.Results = list.ListResultsStreamDiagnostics(diags)
+}
+
+// streamResults sends one result per item, at most limit of them (0: all).
+func streamResults[T any](stream *list.ListResultsStream, items []T, limit int64, result func(*T) list.ListResult) {
+	if limit > 0 && int64(len(items)) > limit {
+		items = items[:limit]
+	}
 	stream.Results = func(push func(list.ListResult) bool) {
-		for i := range users {
-			if !push(l.result(ctx, req, &users[i])) {
+		for i := range items {
+			if !push(result(&items[i])) {
 				return
 			}
 		}

@@ -114,12 +114,17 @@ var (
 	noControlChars = regexp.MustCompile(`^[^\x00-\x1f\x7f]*$`)
 )
 
+// noControl rejects values with line breaks or other control characters.
+func noControl() validator.String {
+	return stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters")
+}
+
 // nameValidators and emailValidators check name and email, whether they come
 // from the configuration or from a linked directory entry.
 var (
 	nameValidators = []validator.String{
 		stringvalidator.LengthBetween(1, 128),
-		stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+		noControl(),
 	}
 	emailValidators = []validator.String{
 		stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"),
@@ -166,7 +171,7 @@ func optString(description, def string, validators ...validator.String) schema.S
 func secretValidators(other path.Expression) []validator.String {
 	return []validator.String{
 		stringvalidator.LengthBetween(1, 128),
-		stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters"),
+		noControl(),
 		stringvalidator.ConflictsWith(other),
 	}
 }
