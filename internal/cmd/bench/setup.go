@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 )
 
 // environment is the machine and the versions, for the report header.
@@ -118,7 +120,6 @@ type mockProcess struct {
 	logPath string
 	logFile *os.File
 	done    chan struct{}
-	http    *http.Client
 }
 
 const (
@@ -146,8 +147,7 @@ func startMock(ctx context.Context, bin, tmp string) (*mockProcess, error) {
 		_ = logFile.Close()
 		return nil, fmt.Errorf("starting the mock: %w", err)
 	}
-	m := &mockProcess{cmd: cmd, logPath: logPath, logFile: logFile, done: make(chan struct{}),
-		http: &http.Client{Timeout: 30 * time.Second}}
+	m := &mockProcess{cmd: cmd, logPath: logPath, logFile: logFile, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(m.done) }()
 
 	deadline := time.Now().Add(30 * time.Second)
@@ -192,39 +192,7 @@ func (m *mockProcess) stop() error {
 
 // control calls the mock's control API; out, when not nil, receives the JSON reply.
 func (m *mockProcess) control(ctx context.Context, method, route string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, m.url+"/_mock/"+route, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := m.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("mock control %s /_mock/%s: %w", method, route, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("mock control %s /_mock/%s: %w", method, route, err)
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("mock control %s /_mock/%s: HTTP %d: %s", method, route, resp.StatusCode, strings.TrimSpace(string(data)))
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("mock control %s /_mock/%s: %w", method, route, err)
-		}
-	}
-	return nil
+	return mockpbx.Client{URL: m.url}.Call(ctx, method, route, body, out)
 }
 
 // prepare wipes the mock, seeds the directory entries of n users and sets the latency
