@@ -194,23 +194,18 @@ func (c *Client) DirectoryWatermark(ctx context.Context) (series string, waterma
 }
 
 // invalidateDirectory forgets what dir/query answered: the client's own
-// directory writes call it, so a later RefreshEntry asks the device again,
-// and LinkEntry reads the written entries (all of them without uuids) afresh.
-func (c *Client) invalidateDirectory(uuids ...string) {
+// write of the entry uuid calls it, so a later RefreshEntry asks the device
+// again, and LinkEntry reads that entry afresh.
+func (c *Client) invalidateDirectory(uuid string) {
 	s := &c.dirSync
 	s.mu.Lock()
 	s.gen++
 	s.view = nil
 	l := &s.links
-	if len(uuids) == 0 {
-		l.stale = true
+	if l.written == nil {
+		l.written = map[string]bool{}
 	}
-	for _, u := range uuids {
-		if l.written == nil {
-			l.written = map[string]bool{}
-		}
-		l.written[strings.ToUpper(u)] = true
-	}
+	l.written[strings.ToUpper(uuid)] = true
 	s.mu.Unlock()
 }
 
@@ -221,7 +216,6 @@ type linkSnapshot struct {
 	tried   bool            // the snapshot was asked for (once per run, even if it failed)
 	flight  *flight         // the snapshot under way, if any
 	view    *dirView        // the snapshot, complete
-	stale   bool            // a write of unknown entries happened: no snapshot is trusted
 	written map[string]bool // entries this client wrote (upper-case uuids): never answered from a snapshot
 }
 
@@ -239,7 +233,7 @@ func (c *Client) LinkEntry(ctx context.Context, uuid string) (*EntryChange, erro
 	s.mu.Lock()
 	l := &s.links
 	l.reads++
-	for l.reads > 1 && !l.stale && !l.written[key] {
+	for l.reads > 1 && !l.written[key] {
 		if v := l.view; v != nil {
 			s.mu.Unlock()
 			if e, ok := v.entries[key]; ok && !e.Deleted {
@@ -270,8 +264,7 @@ func (c *Client) LinkEntry(ctx context.Context, uuid string) (*EntryChange, erro
 		if err == nil {
 			// Entries written meanwhile are in written, and never
 			// answered from it.
-			l.view = newDirView(res.Series, 0, res)
-			l.view.complete = true
+			l.view = newDirView("", 0, res) // complete: every entry
 		}
 		f.land(err)
 	}
