@@ -118,10 +118,15 @@ func (d *directoryEntriesDataSource) Configure(_ context.Context, req datasource
 	}
 }
 
-var entryObjectType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"name": types.StringType, "email": types.StringType, "treepath": types.StringType, "virt_number": types.StringType,
-	"owner": types.StringType, "call_positions": callPositionsType, "timestamp": types.Int64Type, "fields_json": types.StringType,
-}}
+// entryObjectType is the type of one element of entries, derived from the
+// entry attributes' schema.
+var entryObjectType = func() types.ObjectType {
+	attrTypes := map[string]attr.Type{}
+	for name, a := range withEntryAttributes(map[string]schema.Attribute{}) {
+		attrTypes[name] = a.GetType()
+	}
+	return types.ObjectType{AttrTypes: attrTypes}
+}()
 
 func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg directoryEntriesDataSourceModel

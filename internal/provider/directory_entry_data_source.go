@@ -122,6 +122,11 @@ func (d *directoryEntryDataSource) Read(ctx context.Context, req datasource.Read
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
+// callPositionValue is one element of call_positions.
+func callPositionValue(peer types.String, grouped types.Bool, profiles types.String) attr.Value {
+	return types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{"peer": peer, "grouped": grouped, "profiles": profiles})
+}
+
 // entryValues are the attributes both directory entry data sources read
 // from one entry.
 type entryValues struct {
@@ -135,8 +140,6 @@ type entryValues struct {
 	FieldsJSON    types.String `tfsdk:"fields_json"`
 }
 
-var callPositionsType = types.ListType{ElemType: types.ObjectType{AttrTypes: callPositionAttrTypes}}
-
 // entryValuesFrom maps a found entry to its attributes; fields_json holds
 // everything the device returned, keys sorted so that it is stable.
 func entryValuesFrom(res *pbxapi.EntryResult) (entryValues, error) {
@@ -148,18 +151,14 @@ func entryValuesFrom(res *pbxapi.EntryResult) (entryValues, error) {
 		VirtNumber:    types.StringPointerValue(e.VirtNumber),
 		Owner:         types.StringPointerValue(e.Owner),
 		Timestamp:     types.Int64Value(e.Timestamp),
-		CallPositions: types.ListNull(callPositionsType.ElemType),
+		CallPositions: types.ListNull(callPositionType),
 	}
 	if e.CallPos != nil {
 		positions := make([]attr.Value, len(e.CallPos))
 		for i, cp := range e.CallPos {
-			positions[i] = types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{
-				"peer":     types.StringPointerValue(cp.Peer),
-				"grouped":  types.BoolPointerValue(cp.Grouped),
-				"profiles": types.StringPointerValue(cp.Profiles),
-			})
+			positions[i] = callPositionValue(types.StringPointerValue(cp.Peer), types.BoolPointerValue(cp.Grouped), types.StringPointerValue(cp.Profiles))
 		}
-		v.CallPositions = types.ListValueMust(callPositionsType.ElemType, positions)
+		v.CallPositions = types.ListValueMust(callPositionType, positions)
 	}
 	var generic any
 	if err := json.Unmarshal(res.Raw, &generic); err != nil {

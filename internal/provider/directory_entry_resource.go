@@ -128,9 +128,7 @@ func (r *directoryEntryResource) Metadata(_ context.Context, req resource.Metada
 func emptyCallPositions() types.List {
 	positions := make([]attr.Value, pbxapi.CallPositions)
 	for i := range positions {
-		positions[i] = types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{
-			"peer": types.StringValue(""), "grouped": types.BoolValue(false), "profiles": types.StringValue(""),
-		})
+		positions[i] = callPositionValue(types.StringValue(""), types.BoolValue(false), types.StringValue(""))
 	}
 	return types.ListValueMust(callPositionType, positions)
 }
@@ -421,9 +419,7 @@ func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields) {
 	m.Deputy = types.StringValue(f.Deputy)
 	positions := make([]attr.Value, len(f.CallPos))
 	for i, p := range f.CallPos {
-		positions[i] = types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{
-			"peer": types.StringValue(p.Peer), "grouped": types.BoolValue(p.Grouped), "profiles": types.StringValue(p.Profiles),
-		})
+		positions[i] = callPositionValue(types.StringValue(p.Peer), types.BoolValue(p.Grouped), types.StringValue(p.Profiles))
 	}
 	m.CallPositions = types.ListValueMust(callPositionType, positions)
 	pin := types.StringNull()
