@@ -73,9 +73,12 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
+// readGolden returns a golden file of internal/testdata: the bodies of the
+// original product pages, shared with the mock's tests by path (neither
+// package imports the other).
 func readGolden(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
