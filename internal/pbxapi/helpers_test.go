@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -429,16 +428,11 @@ func (l *logSink) count(prefix string) int {
 	return n
 }
 
-// closedAddr returns a loopback address nothing listens on.
+// closedAddr returns a loopback address that refuses connections, reserved
+// for the test so that no other listener takes it.
 func closedAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
+	return reservePort(t).addr
 }
 
 func assertNoSecrets(t testing.TB, what, s string, secrets ...string) {
