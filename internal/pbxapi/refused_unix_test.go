@@ -34,11 +34,12 @@ func reservePort(t testing.TB) *reservedPort {
 		t.Fatal(err)
 	}
 	sa, err := syscall.Getsockname(fd)
-	if err != nil {
+	in4, ok := sa.(*syscall.SockaddrInet4)
+	if err != nil || !ok {
 		_ = syscall.Close(fd)
-		t.Fatal(err)
+		t.Fatalf("getsockname: %v (%T)", err, sa)
 	}
-	p := &reservedPort{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)), fd: fd}
+	p := &reservedPort{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(in4.Port)), fd: fd}
 	t.Cleanup(func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
