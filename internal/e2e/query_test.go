@@ -4,66 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 )
-
-// envRequireTerraform, set by `make test-tf114` (and so by CI), turns the
-// skip of a test that needs a newer Terraform into a failure.
-const envRequireTerraform = "PBX_TEST_REQUIRE_TERRAFORM_FEATURES"
-
-var terraformVersion = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command(terraform, "version", "-json").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s version -json: %w", terraform, err)
-	}
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		return "", fmt.Errorf("%s version -json: %w", terraform, err)
-	}
-	return v.Version, nil
-})
-
-// needsTerraform skips the test, with the reason, when the Terraform under
-// test is older than major.minor; with envRequireTerraform set it fails.
-func needsTerraform(t *testing.T, major, minor int, feature string) {
-	t.Helper()
-	if skipMessage != "" {
-		t.Skip(skipMessage)
-	}
-	v, err := terraformVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := strings.SplitN(v, ".", 3)
-	maj, err1 := strconv.Atoi(parts[0])
-	var mnr int
-	var err2 error
-	if len(parts) > 1 {
-		mnr, err2 = strconv.Atoi(parts[1])
-	}
-	if err1 != nil || err2 != nil || len(parts) < 2 {
-		t.Fatalf("cannot read the Terraform version %q", v)
-	}
-	if maj > major || (maj == major && mnr >= minor) {
-		return
-	}
-	msg := fmt.Sprintf("Terraform %s (%s) is older than %d.%d, which %s needs; `make test-tf114` runs this test with Terraform 1.14",
-		v, terraform, major, minor, feature)
-	if os.Getenv(envRequireTerraform) != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // panelUsers were made in the PBX web panel: values away from the defaults
 // (type, nat, qualify, caller ID, groups, …) and secrets nobody wrote down.

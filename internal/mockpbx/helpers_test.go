@@ -257,10 +257,12 @@ func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
 func asSlice(v any) []any        { a, _ := v.([]any); return a }
 func asString(v any) string      { s, _ := v.(string); return s }
 
-// readTestdata returns a file of testdata/.
+// readTestdata returns a golden file of internal/testdata: the bodies of the
+// original product pages, shared with the client's tests by path (neither
+// package imports the other).
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

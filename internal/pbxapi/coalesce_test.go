@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,11 +21,16 @@ import (
 // for: each uuid comes back as an entry named "entry <uuid>" with its
 // position as timestamp, in series 77, except uuids starting with F
 // (EDIR_UUID_DOES_NOT_EXIST). shuffled: in reverse order with lower-case
-// uuids. delay holds each reply. It checks the request as the contract says
-// (POST, JSON with only fields and users) and records every body.
+// uuids. delay holds each reply; a test that needs a request held until it
+// says so sets arrived (which gets the number of uuids of each request as it
+// arrives) and release (each request waits until it is closed). It checks
+// the request as the contract says (POST, JSON with only fields and users)
+// and records every body.
 type echoDir struct {
 	delay    time.Duration
 	shuffled bool
+	arrived  chan int
+	release  chan struct{}
 
 	mu     sync.Mutex
 	bodies []string
@@ -47,6 +53,12 @@ func (d *echoDir) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, 200, "application/json", `{"success":false,"error":{"code":12,"param":"users","description":"invalid parameter value"}}`)
 		return
 	}
+	if d.arrived != nil {
+		d.arrived <- len(req.Users)
+	}
+	if d.release != nil {
+		<-d.release
+	}
 	time.Sleep(d.delay)
 	users := make([]map[string]any, len(req.Users))
 	for i, u := range req.Users {
@@ -60,6 +72,17 @@ func (d *echoDir) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": map[string]any{"series": "77", "users": users}})
+}
+
+// waitFor polls cond until it holds, failing the test if it does not within
+// the watchdog (it should hold within milliseconds).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for limit := time.Now().Add(watchdog); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(limit) {
+			t.Fatalf("%s: not after %v", what, watchdog)
+		}
+	}
 }
 
 // requests returns how many uuids each request carried and its fields, as
@@ -86,9 +109,10 @@ func echoClient(t testing.TB, d *echoDir) *pbxapi.Client {
 }
 
 func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
-	// The first request is held a second: the other 59 calls, started at
-	// once, have that long to queue up behind it.
-	d := &echoDir{delay: time.Second}
+	// The first request is held until every other call has queued behind it:
+	// then they all go in the second request, however slowly the
+	// goroutines start.
+	d := &echoDir{arrived: make(chan int, 2), release: make(chan struct{})}
 	c := echoClient(t, d)
 	const n = 60
 	var wg sync.WaitGroup
@@ -120,6 +144,9 @@ func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
 		}()
 	}
 	close(start)
+	first := <-d.arrived
+	waitFor(t, "every other call queued behind the first request", func() bool { return pbxapi.QueuedEntryCalls(c) >= n-first })
+	close(d.release)
 	wg.Wait()
 	batches, _ := d.requests()
 	total := 0
@@ -129,8 +156,12 @@ func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
 	if total != n {
 		t.Errorf("the requests carried %d uuids in all, want %d", total, n)
 	}
-	if len(batches) > 3 {
-		t.Errorf("%d concurrent calls took %d requests (%v), want them coalesced into at most 3", n, len(batches), batches)
+	want := []int{first, n - first}
+	if first == n {
+		want = []int{n}
+	}
+	if !slices.Equal(batches, want) {
+		t.Errorf("%d concurrent calls took requests of %v uuids, want %v: the calls queued behind the first request were not coalesced", n, batches, want)
 	}
 }
 
@@ -160,19 +191,32 @@ func TestGetEntryKeepsFieldListsApart(t *testing.T) {
 	}
 }
 
+// TestGetEntryCallerCancellation: a caller whose context ends gets its
+// context's error at once; the request it shares with another caller goes
+// on, and the other caller gets its answer.
 func TestGetEntryCallerCancellation(t *testing.T) {
-	d := &echoDir{delay: 300 * time.Millisecond}
+	d := &echoDir{arrived: make(chan int, 2), release: make(chan struct{})}
 	c := echoClient(t, d)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	cancelled := make(chan error, 1)
+	go func() {
+		_, _, err := c.GetEntry(ctx, "01234567-89AB-CDEF-0123-456789ABCDEF", nil)
+		cancelled <- err
+	}()
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := c.GetEntry(context.Background(), "01234567-89AB-CDEF-0123-456789ABCDE0", nil)
 		done <- err
 	}()
-	if _, _, err := c.GetEntry(ctx, "01234567-89AB-CDEF-0123-456789ABCDEF", nil); !errors.Is(err, context.DeadlineExceeded) {
+	// Both calls are in the held request, or one is and the other queued.
+	first := <-d.arrived
+	waitFor(t, "the other call queued", func() bool { return pbxapi.QueuedEntryCalls(c) >= 2-first })
+	cancel()
+	if err := <-cancelled; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled caller got %v, want its context's error", err)
 	}
+	close(d.release)
 	if err := <-done; err != nil {
 		t.Fatalf("the other caller of the batch failed: %v", err)
 	}

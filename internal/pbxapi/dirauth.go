@@ -1,23 +1,7 @@
 package pbxapi
 
-// HTTP authentication of the 2N directory API.
-//
-// A 2N intercom is set, per service, to None, Basic or Digest (the default).
-// With credentials and no explicit setting (auto), the client answers the
-// challenge of the intercom's first 401 and remembers the scheme for the life
-// of the Client:
-//
-//   - Digest whenever the intercom offers it, also beside Basic;
-//   - Basic over HTTPS;
-//   - Basic over plain HTTP never: the password would travel in clear, and a
-//     forged challenge could ask for exactly that. directory.auth = "basic"
-//     allows it explicitly.
-//
-// Anything the client will not or cannot answer is a *DirectoryAuthError
-// that says what the intercom asked for and how to proceed, never a
-// transport error. An explicit "digest" never falls back to Basic; an
-// explicit "basic" sends Basic with every request and answers Digest if the
-// intercom asks for it (stronger, never weaker).
+// How the client authenticates to the 2N directory is in the package
+// documentation (doc.go, "Directory authentication").
 
 import (
 	"bytes"

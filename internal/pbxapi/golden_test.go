@@ -1,7 +1,7 @@
 package pbxapi_test
 
 // Golden tests: the exact request and response bodies of the two original
-// product pages (testdata/*.json, copied verbatim from design/seeds).
+// product pages (internal/testdata/*.json, copied verbatim from design/seeds).
 
 import (
 	"errors"
@@ -23,8 +23,8 @@ func seedUser() pbxapi.User {
 }
 
 func TestGoldenUsersUpdate(t *testing.T) {
-	goldenReq := readGolden(t, "users_update_request.json")
-	goldenResp := readGolden(t, "users_update_response.json")
+	goldenReq := readGolden(t, "simotel-users-update.request.json")
+	goldenResp := readGolden(t, "simotel-users-update.response.json")
 
 	var (
 		mu   sync.Mutex
@@ -113,8 +113,8 @@ var goldenUUIDs = []string{
 var goldenFields = []string{"name", "email", "callPos.peer", "callPos[1].grouped"}
 
 func TestGoldenDirGet(t *testing.T) {
-	goldenReq := readGolden(t, "dir_get_request.json")
-	goldenResp := readGolden(t, "dir_get_response.json")
+	goldenReq := readGolden(t, "2n-dir-get.request.json")
+	goldenResp := readGolden(t, "2n-dir-get.response.json")
 
 	var (
 		mu     sync.Mutex

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -67,15 +66,20 @@ func newClient(t testing.TB, cfg pbxapi.Config) *pbxapi.Client {
 	return c
 }
 
+// testCtx is the context of a call under test. Its deadline (the watchdog)
+// only stops a call that hangs; no loaded machine makes a call last that long.
 func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), watchdog)
 	t.Cleanup(cancel)
 	return ctx
 }
 
+// readGolden returns a golden file of internal/testdata: the bodies of the
+// original product pages, shared with the mock's tests by path (neither
+// package imports the other).
 func readGolden(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,16 +430,11 @@ func (l *logSink) count(prefix string) int {
 	return n
 }
 
-// closedAddr returns a loopback address nothing listens on.
+// closedAddr returns a loopback address that refuses connections, reserved
+// for the test so that no other listener takes it.
 func closedAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
+	return reservePort(t).addr
 }
 
 func assertNoSecrets(t testing.TB, what, s string, secrets ...string) {

@@ -265,7 +265,7 @@ func TestAddUser(t *testing.T) {
 			if _, ok := sent["_id"]; ok {
 				t.Error("add sent an _id")
 			}
-			want := decodeMap(t, readGolden(t, "users_update_request.json"))
+			want := decodeMap(t, readGolden(t, "simotel-users-update.request.json"))
 			for k := range want {
 				if _, ok := sent[k]; !ok && k != "_id" {
 					t.Errorf("add did not send %q", k)

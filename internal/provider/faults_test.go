@@ -61,17 +61,17 @@ func TestAccUserResource_faults(t *testing.T) {
 				return diagLike("Unable to read PBX user", anyID, "(number 530)", usersURL(p, "search"), "HTTP 200",
 					"response is not the Simotel JSON envelope", `{"success":1,"message":"Requested operation is do`)
 			}},
-		// Retry-After: 120 is capped by retry_max_wait: a run that honoured
-		// it would take two minutes, a capped one takes moments, so one
-		// minute is a wide margin either way.
+		// Retry-After: 3600 is capped by retry_max_wait: a run that honoured
+		// it would take an hour, a capped one takes moments, so five minutes
+		// is a margin no loaded machine reaches.
 		{name: "users/update answers 503 with a long Retry-After", config: user, created: true,
 			edit:  map[string]any{"name": "Edited in the panel"},
-			fault: mockpbx.FaultRule{Endpoint: "users/update", Rate: 1, Status: 503, RetryAfter: "120"},
+			fault: mockpbx.FaultRule{Endpoint: "users/update", Rate: 1, Status: 503, RetryAfter: "3600"},
 			err: func(p *testPBX) *regexp.Regexp {
 				return diagLike("Unable to update PBX user", anyID, "(number 530)", usersURL(p, "update"),
 					"HTTP 503", "Service Unavailable", "retries were exhausted")
 			},
-			sent: map[string]int{"users/update": 2}, limit: time.Minute},
+			sent: map[string]int{"users/update": 2}, limit: 5 * time.Minute},
 		{name: "users/add answers 503 once", config: user,
 			fault: mockpbx.FaultRule{Endpoint: "users/add", Rate: 1, Count: 1},
 			sent:  map[string]int{"users/add": 2}},

@@ -1,6 +1,3 @@
-// Package provider implements the pbx Terraform provider: the provider
-// configuration, the pbx_user resource and the pbx_directory_entry data
-// source. It talks to the devices only through internal/pbxapi.
 package provider
 
 import (
@@ -127,7 +124,8 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			Validators: []validator.String{stringvalidator.OneOf(authModes...)},
 		},
 		"directory": schema.SingleNestedAttribute{
-			MarkdownDescription: "Connection to the 2N intercom directory API, read by `pbx_directory_entry`. " +
+			MarkdownDescription: "Connection to the 2N intercom directory API, through which the provider manages and reads directory entries " +
+				"(`pbx_directory_entry`, `pbx_directory_entries`) and follows the entries of users linked with `directory_uuid`. " +
 				"Each unset argument defaults to the PBX one, which is how a single server serving both APIs is used.",
 			Optional:   true,
 			Attributes: dir,
@@ -163,8 +161,8 @@ func (p *pbxProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 		},
 	})
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Manages Simotel PBX extensions (`pbx_user`) and reads the 2N intercom directory " +
-			"(`pbx_directory_entry`). Every argument can also be set through the environment variable named in its description; " +
+		MarkdownDescription: "Manages Simotel PBX extensions (`pbx_user`) and 2N intercom directory entries (`pbx_directory_entry`), " +
+			"reads the directory (data sources, an ephemeral resource) and lists both for `terraform query`. Every argument can also be set through the environment variable named in its description; " +
 			"an argument set in the configuration wins.",
 		Attributes: attrs,
 	}

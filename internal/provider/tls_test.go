@@ -34,9 +34,16 @@ type tlsPBX struct {
 	TLSURL  string
 	CertPEM string
 	// conns counts TCP connections to the TLS listener, handshakeErrors the
-	// TLS handshakes it saw fail.
+	// TLS handshakes it saw fail. The server logs a failed handshake on its
+	// own goroutine, maybe after the client has its error: read them after
+	// closeTLS.
 	conns, handshakeErrors atomic.Int32
+	tls                    *httptest.Server
 }
+
+// closeTLS closes the TLS listener and waits until each of its connections
+// has ended, and so been counted.
+func (p *tlsPBX) closeTLS() { p.tls.Close() }
 
 type logCounter struct {
 	match string
@@ -69,6 +76,7 @@ func newTLSTestPBX(t *testing.T) *tlsPBX {
 	t.Cleanup(plain.Close)
 	p.testPBX = &testPBX{URL: plain.URL, mock: m}
 	p.TLSURL = srv.URL
+	p.tls = srv
 	p.CertPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
 	return p
 }
@@ -173,6 +181,7 @@ func TestAccProvider_tls(t *testing.T) {
 				CheckDestroy:             p.checkUserCount(0),
 				Steps:                    c.steps(p),
 			})
+			p.closeTLS()
 			if c.conns >= 0 && p.conns.Load() != c.conns {
 				t.Errorf("%d TLS connections, want %d (a retried handshake would show here)", p.conns.Load(), c.conns)
 			}
@@ -217,6 +226,7 @@ func TestAccProvider_tlsFromEnvironment(t *testing.T) {
 			},
 		},
 	})
+	p.closeTLS()
 	if n := p.handshakeErrors.Load(); n != 0 {
 		t.Errorf("%d failed TLS handshakes, want none", n)
 	}

@@ -12,19 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// A user linked to a directory entry (directory_uuid) follows the entry's
-// name and email unless they are set in the configuration.
-//
-// Refresh reads, plan computes: Read asks the directory whether the entry
-// changed since the point recorded at the last read (one dir/query shared
-// by every user of the run, see pbxapi.RefreshEntry) and records what it
-// learned: directory_timestamp and directory_series in the state, and the
-// entry's name and email with the query watermark in private state.
-// ModifyPlan fills the plan from them without any network call, so a saved
-// plan applies exactly what was reviewed, and -refresh=false plans agree
-// with the last refresh. A link that is new in this plan (or an unknown
-// uuid) is resolved at apply time: the plan shows the followed values as
-// known after apply.
+// How a linked user follows its directory entry is in the package
+// documentation (doc.go, "Users linked to a directory entry").
 
 // privateDirectoryKey is the private-state key of followedEntry.
 const privateDirectoryKey = "directory"

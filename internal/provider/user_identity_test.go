@@ -3,13 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -21,32 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
-)
-
-// envRequireTerraform, set by `make test-tf114` (and so by CI), turns the
-// skip of a test that needs a newer Terraform into a failure: in that run the
-// test must really run.
-const envRequireTerraform = "PBX_TEST_REQUIRE_TERRAFORM_FEATURES"
-
-// needsTerraform returns the version checks of a test that needs Terraform
-// min: skip below it (the reason is printed with -v), or fail below it when
-// envRequireTerraform is set.
-func needsTerraform(skip, require tfversion.TerraformVersionCheck) []tfversion.TerraformVersionCheck {
-	if os.Getenv(envRequireTerraform) != "" {
-		return []tfversion.TerraformVersionCheck{require}
-	}
-	return []tfversion.TerraformVersionCheck{skip}
-}
-
-// Resource identity (import blocks with identity) needs Terraform 1.12;
-// list resources and terraform query need 1.14.
-var (
-	needsTerraform112 = needsTerraform(tfversion.SkipBelow(tfversion.Version1_12_0), tfversion.RequireAbove(tfversion.Version1_12_0))
-	needsTerraform114 = needsTerraform(tfversion.SkipBelow(tfversion.Version1_14_0), tfversion.RequireAbove(tfversion.Version1_14_0))
 )
 
 var objectIDRegexp = regexp.MustCompile(`^[0-9a-f]{24}$`)
@@ -227,79 +198,5 @@ func TestUserResourceReadSetsIdentity(t *testing.T) {
 				t.Fatalf("identity after Read: %s, want id %s", identity.ID, id)
 			}
 		})
-	}
-}
-
-// TestVersionGatedTestsRunInTestTF114: every test that needs a newer
-// Terraform (needsTerraform112/needsTerraform114 here, needsTerraform in
-// internal/e2e) is selected by `make test-tf114` (TF114_TESTS in the
-// GNUmakefile), so that CI runs it instead of only skipping it.
-func TestVersionGatedTestsRunInTestTF114(t *testing.T) {
-	makefile, err := os.ReadFile(filepath.Join("..", "..", "GNUmakefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^TF114_TESTS \?= (.+)$`).FindSubmatch(makefile)
-	if m == nil {
-		t.Fatal("the GNUmakefile defines no TF114_TESTS")
-	}
-	pattern := strings.TrimSpace(string(m[1]))
-	// go test splits -run at every | and / outside brackets and matches the
-	// parts separately, so a regexp.MatchString here only agrees with it for
-	// a pattern without them (group the alternatives).
-	depth := 0
-	for _, c := range pattern {
-		switch c {
-		case '(', '[':
-			depth++
-		case ')', ']':
-			depth--
-		case '|', '/':
-			if depth == 0 {
-				t.Fatalf("TF114_TESTS %q has a top-level %q, where go test splits it; wrap the alternatives in a group, e.g. (?i)(a|b)", pattern, c)
-			}
-		}
-	}
-	selected, err := regexp.Compile(pattern)
-	if err != nil {
-		t.Fatalf("TF114_TESTS: %v", err)
-	}
-	gates := map[string]bool{"needsTerraform112": true, "needsTerraform114": true, "needsTerraform": true}
-	var gated []string
-	for _, dir := range []string{".", filepath.Join("..", "e2e")} {
-		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, decl := range f.Decls {
-				fn, ok := decl.(*ast.FuncDecl)
-				if !ok || fn.Body == nil || fn.Recv != nil || !strings.HasPrefix(fn.Name.Name, "Test") {
-					continue
-				}
-				uses := false
-				ast.Inspect(fn.Body, func(n ast.Node) bool {
-					if id, ok := n.(*ast.Ident); ok && gates[id.Name] {
-						uses = true
-					}
-					return !uses
-				})
-				if !uses {
-					continue
-				}
-				gated = append(gated, fn.Name.Name)
-				if !selected.MatchString(fn.Name.Name) {
-					t.Errorf("%s (%s) needs a newer Terraform, but `make test-tf114` does not select it: "+
-						"name it to match TF114_TESTS %q, or extend TF114_TESTS in the GNUmakefile", fn.Name.Name, file, selected)
-				}
-			}
-		}
-	}
-	if len(gated) < 4 {
-		t.Fatalf("found only %v gated by needsTerraform: the check itself is broken", gated)
 	}
 }

@@ -16,6 +16,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
+// NewProtocol6Server returns the factory of the provider's protocol server:
+// the framework's server, with GenerateResourceConfig answered by
+// configFromState for this provider's resources. main.go ships it.
+//
 // Configuration generation: `terraform query -generate-config-out` (for the
 // pbx_user list resource) and `terraform plan -generate-config-out` (for
 // import blocks) ask the provider, through the GenerateResourceConfig RPC
@@ -29,10 +33,6 @@ import (
 // of the generated file would change it. So this provider answers the RPC
 // itself: an argument is left out exactly when leaving it out plans the
 // same value (see configValue).
-
-// NewProtocol6Server returns the factory of the provider's protocol server:
-// the framework's server, with GenerateResourceConfig answered by
-// configFromState for this provider's resources.
 func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		p := New(version)()

@@ -9,27 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 )
 
-// The secret of a pbx_user.
-//
-// The PBX never returns a secret (it answers ******), and users/update
-// replaces the whole extension, secret included. So every write sends the
-// secret from the configuration: secret, or the write-only secret_wo (never in
-// plan or state). An extension imported or listed by `terraform query` has no
-// secret in the state; it keeps the one it has on the PBX for as long as
-// nothing needs to be written:
-//
-//   - a plan that writes the extension (a field changes, or it is created)
-//     while the configuration has no secret fails at plan time, naming the
-//     extension and what to set;
-//   - the state is the record of whether the PBX holds the configured secret:
-//     `secret` (or `secret_wo_version`) in the state means the last write sent
-//     it. A secret that appears in the configuration, or changes, or a new
-//     secret_wo_version, differs from the state and so plans an update that
-//     sends it. Removing the secret from the configuration changes only the
-//     state: nothing is sent, the PBX keeps the secret, Terraform forgets it.
-//
-// All of this is decided from configuration and state alone, in ModifyPlan,
-// so a -refresh=false plan and a saved plan behave alike.
+// The rules for the secret of a pbx_user are in the package documentation
+// (doc.go, "The secret of a pbx_user").
 
 // configuredSecret returns the secret the configuration gives (secret or
 // secret_wo), and whether it gives one. An unknown value (known only at

@@ -12,13 +12,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 )
-
-// Write-only arguments need Terraform 1.11.
-var needsTerraform111 = needsTerraform(tfversion.SkipBelow(tfversion.Version1_11_0), tfversion.RequireAbove(tfversion.Version1_11_0))
 
 // secretModel is seedUser as the state holds it after an import: no secret.
 func secretModel(t *testing.T) userResourceModel {

@@ -71,8 +71,10 @@ var (
 func checkURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
-	case err != nil:
+	case err != nil && strings.Contains(s, "@"):
 		return "is not a URL" // the value may hold credentials url.Parse could not find
+	case err != nil:
+		return fmt.Sprintf("%q is not a URL", s)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Sprintf("%q does not start with http:// or https://", u.Redacted())
 	case u.Host == "":

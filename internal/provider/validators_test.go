@@ -42,6 +42,7 @@ func TestValidators(t *testing.T) {
 		{"url", checkURL, "https://pbx.example.com", ""},
 		{"url scheme", checkURL, "ftp://pbx", "http"},
 		{"url credentials", checkURL, "https://u:p@pbx", "credentials"},
+		{"url unparsable", checkURL, "http://pbx.example:port/", `"http://pbx.example:port/" is not a URL`},
 		{"duration", checkDuration, "30s", ""},
 		{"duration negative", checkDuration, "-1s", "not a positive"},
 		{"pem", checkPEM, "nope", "no PEM"},
