@@ -36,6 +36,7 @@ type Config struct {
 	RandSeed      int64            // seed for fault injection randomness and ids; 0 = time-based
 	Users         []map[string]any // seed users (validated like users/add; _id, description, date, queues kept)
 	Directory     []map[string]any // seed directory entries (validated like dir/create; uuid generated if absent)
+	Readings      Readings         // how to answer where the sources disagree (default: the contract's reading)
 }
 
 // ErrNotFound is returned by the Server's Go helpers when an id or uuid is unknown.
@@ -126,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 		if _, err := strconv.ParseUint(cfg.Series, 10, 64); err != nil {
 			return nil, fmt.Errorf("mockpbx: Series %q is not a decimal uint64", cfg.Series)
 		}
+	}
+	if err := cfg.Readings.normalize(); err != nil {
+		return nil, fmt.Errorf("mockpbx: %w", err)
 	}
 	if cfg.RandSeed == 0 {
 		cfg.RandSeed = time.Now().UnixNano()

@@ -295,21 +295,22 @@ func (s *Server) numberTaken(number, except string) bool {
 	return false
 }
 
-// addUser implements pbx/users/add. Callers hold s.mu.
-func (s *Server) addUser(body map[string]any) envelope {
+// addUser implements pbx/users/add: the failure, or the new user (its reply
+// depends on Readings.AddReply). Callers hold s.mu.
+func (s *Server) addUser(body map[string]any) (envelope, *user) {
 	values, forward, msg := parseUser(body)
 	if msg != "" {
-		return failure(msg)
+		return failure(msg), nil
 	}
 	if s.numberTaken(values["number"], "") {
-		return failure(msgDuplicate)
+		return failure(msgDuplicate), nil
 	}
 	now := s.now()
 	u := &user{id: s.oid.next(now), values: values, forward: forward, queues: []any{}}
 	values[fieldDescription] = ""
 	values[fieldDate] = jalaliDateTime(now)
 	s.users[u.id] = u
-	return envelope{Success: 1, Message: msgDone, Data: object{{"_id", u.id}}}
+	return envelope{}, u
 }
 
 // lookupUser finds the user named by body["_id"]. Callers hold s.mu.

@@ -295,22 +295,25 @@ type QueryEntry struct {
 	Result EntryResult
 }
 
-// QueryResult is the reply of api/dir/query.
+// QueryResult is the answer of QueryEntries.
 type QueryResult struct {
 	// Series is the device's series. When it differs from the one asked
-	// for, Entries holds every entry of the directory (a resync).
+	// for (Resync), Entries holds every entry of the directory in it.
 	Series string
+	// Resync reports that the series asked for was not the device's: the
+	// directory was reset, and the client read it again from the start of
+	// the new series. Entries then lists the whole directory.
+	Resync bool
 	// Timestamp is the device's highest timestamp when the reply carries it
 	// (0 otherwise: clients must not rely on it).
 	Timestamp int64
-	// Entries changed after the iterator, in the device's order.
+	// Entries changed after the iterator, in the device's order, each uuid
+	// once.
 	Entries []QueryEntry
 }
 
-// QueryEntries runs api/dir/query: every entry whose timestamp is greater
-// than since in series (deleted ones included). series "" asks for the
-// device's current series. fields selects as for GetEntries.
-func (c *Client) QueryEntries(ctx context.Context, series string, since int64, fields []string) (*QueryResult, error) {
+// queryOnce sends one api/dir/query and decodes its reply as it is.
+func (c *Client) queryOnce(ctx context.Context, series string, since int64, fields []string) (*QueryResult, error) {
 	body := map[string]any{"iterator": map[string]int64{"timestamp": since}}
 	if series != "" {
 		body["series"] = series
