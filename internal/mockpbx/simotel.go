@@ -34,6 +34,7 @@ func failure(msg string) envelope { return envelope{Success: 0, Message: msg, Da
 func (s *Server) serveSimotel(w http.ResponseWriter, r *http.Request, action, endpoint string) {
 	account, msg := s.simotelAccount(r)
 	if account == nil {
+		s.challenged(endpoint)
 		writeJSON(w, http.StatusUnauthorized, failure(msg))
 		return
 	}

@@ -73,6 +73,15 @@ type dirEnvelope struct {
 	} `json:"error"`
 }
 
+// dirCodeHints says what to do about the 2N generic error codes that the
+// intercom's settings cause (reference.md §2.1).
+var dirCodeHints = map[string]string{
+	"1":  "this intercom model does not have this directory function",
+	"4":  "the HTTP API's System service is disabled on the intercom: enable it under Services > HTTP API",
+	"7":  "the intercom accepts its HTTP API only over HTTPS: use an https:// directory endpoint",
+	"10": "the directory account lacks the privilege System - Control: grant it to the account under Services > HTTP API",
+}
+
 // directory calls one 2N api/dir function and returns its result object.
 func (c *Client) directory(ctx context.Context, fn, method string, body any, idempotent bool) (json.RawMessage, error) {
 	op := "dir/" + fn
@@ -102,6 +111,9 @@ func (c *Client) directory(ctx context.Context, fn, method string, body any, ide
 		msg := env.Error.Description
 		if param, _ := scalarString(env.Error.Param); param != "" {
 			msg += " (parameter " + param + ")"
+		}
+		if hint := dirCodeHints[code]; hint != "" {
+			msg += "; " + hint
 		}
 		return nil, apiErr(code, msg)
 	}
