@@ -46,3 +46,45 @@ func TestDirectoryGenericErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupedReadings: callPos[].grouped is a boolean in 2N's own template
+// and the string "true"/"false" on the seed page (design/api/README.md,
+// rule 16); both read the same, on get and query alike.
+func TestGroupedReadings(t *testing.T) {
+	for _, tt := range []struct {
+		name             string
+		grouped, ungroup string
+	}{
+		{"boolean (harness template)", `true`, `false`},
+		{"string (seed page)", `"true"`, `"false"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			entry := `{"uuid":"` + uuidA + `","name":"A","callPos":[{"peer":"1","grouped":` + tt.ungroup + `},{"peer":"2","grouped":` + tt.grouped + `},{}],"timestamp":3}`
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				writeRaw(w, http.StatusOK, "application/json", `{"success":true,"result":{"series":"7","timestamp":3,"users":[`+entry+`]}}`)
+			}))
+			t.Cleanup(srv.Close)
+			c := newClient(t, fastConfig(srv.URL))
+			got, err := c.GetEntries(testCtx(t), []string{uuidA}, []string{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := c.QueryEntries(testCtx(t), "", 0, []string{})
+			if err != nil || len(q.Entries) != 1 {
+				t.Fatalf("query: %+v %v", q, err)
+			}
+			for what, r := range map[string]*pbxapi.EntryResult{"get": &got.Entries[0], "query": &q.Entries[0].Result} {
+				f, err := r.Fields()
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if f.CallPos[0].Grouped || !f.CallPos[1].Grouped || f.CallPos[2].Grouped {
+					t.Errorf("%s: grouped %v, want false true false", what, f.CallPos)
+				}
+				if cp := r.Entry.CallPos; len(cp) < 2 || cp[1].Grouped == nil || !*cp[1].Grouped {
+					t.Errorf("%s: typed grouped %+v", what, cp)
+				}
+			}
+		})
+	}
+}
