@@ -9,7 +9,8 @@
 //
 // # Simotel users API: choices where the contract is silent
 //
-//   - Check order: credentials (401), known action (501), POST (405, with Allow: POST),
+//   - Check order: credentials (401), known action (501), method (405 with Allow: POST, or
+//     the v3 verbs with Readings.UserMethods),
 //     account permission (403), Content-Type (415), JSON object body (400). A body that is
 //     valid JSON but not an object is "Unable to parse content" too.
 //   - "BasicAuth or ApiKey is missing" only when neither Authorization nor X-APIKEY is
@@ -46,6 +47,8 @@
 //     conditions.mapped matches that value. Non-string conditions other than numbers are
 //     invalid. Ties in number order are broken by _id. mapped is never part of a search record.
 //   - IAX2 users' records keep every field; only SIP records omit trunk and transfer.
+//   - users/add answers data:{"_id"} (Readings.AddReply selects the other documented shapes);
+//     search masks the secret unless RevealSecrets.
 //   - There is no ping endpoint and no IP allow-list.
 //   - Seed users are validated like users/add; their _id (24 hex), description, date,
 //     queues and mapped are kept when given, other unknown keys are dropped.
