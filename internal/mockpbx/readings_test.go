@@ -85,7 +85,8 @@ func orderedKeys(t *testing.T, raw json.RawMessage) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys = append(keys, tok.(string))
+		key, _ := tok.(string)
+		keys = append(keys, key)
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
 			t.Fatal(err)

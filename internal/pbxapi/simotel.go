@@ -39,7 +39,9 @@ func statusReplyData(userID json.RawMessage) json.RawMessage {
 // unless the PBX refused it and allowed another (see simotel).
 func (c *Client) userMethod(action string) string {
 	if m, ok := c.userMethods.Load(action); ok {
-		return m.(string)
+		if method, ok := m.(string); ok {
+			return method
+		}
 	}
 	return http.MethodPost
 }
