@@ -20,8 +20,19 @@ import (
 // series and highest timestamp, no entries) and as the old contract had it
 // (every entry). See design/api/README.md, rule 13.
 
-// foreignSeriesReadings are the mock's two readings of a foreign series.
-var foreignSeriesReadings = []string{"empty", "all"}
+// resetReadings: the mock's two readings of a foreign series, each once
+// with the other documented readings of dir/query (an inclusive iterator, a
+// reply without users or without timestamp, grouped as a string).
+var resetReadings = []struct {
+	name string
+	r    mockpbx.Readings
+}{
+	{"foreign_series=empty", mockpbx.Readings{ForeignSeries: "empty"}},
+	{"foreign_series=all", mockpbx.Readings{ForeignSeries: "all"}},
+	{"foreign_series=empty,query_iterator=ge,query_empty=timestamp,grouped=string",
+		mockpbx.Readings{ForeignSeries: "empty", QueryIterator: "ge", QueryEmpty: "timestamp", Grouped: "string"}},
+	{"foreign_series=all,query_iterator=ge,query_empty=users", mockpbx.Readings{ForeignSeries: "all", QueryIterator: "ge", QueryEmpty: "users"}},
+}
 
 const resetFrontUUIDAttr = "pbx_directory_entry.front"
 
@@ -87,12 +98,12 @@ func (p *testPBX) liveNamed(name string) int {
 // old series and one from the beginning of the new. A rename after the reset
 // is planned for the user that follows the entry.
 func TestAccDirectoryReset_keptEntries(t *testing.T) {
-	for _, reading := range foreignSeriesReadings {
-		t.Run("foreign_series="+reading, func(t *testing.T) {
+	for _, reading := range resetReadings {
+		t.Run(reading.name, func(t *testing.T) {
 			p := newTestPBX(t, withPeople, func(c *mockpbx.Config) {
 				// No authentication: the counts are the reads the provider chose.
 				c.DirAuth = "none"
-				c.Readings.ForeignSeries = reading
+				c.Readings = reading.r
 			})
 			var frontUUID, series string
 			config := resetConfig(p)
@@ -197,11 +208,11 @@ func TestAccDirectoryReset_keptEntries(t *testing.T) {
 // managed entry is created again (once) and the user linked to it follows
 // it; the user linked to an entry nobody manages says the entry is gone.
 func TestAccDirectoryReset_wiped(t *testing.T) {
-	for _, reading := range foreignSeriesReadings {
-		t.Run("foreign_series="+reading, func(t *testing.T) {
+	for _, reading := range resetReadings {
+		t.Run(reading.name, func(t *testing.T) {
 			p := newTestPBX(t, func(c *mockpbx.Config) {
 				c.DirAuth = "none"
-				c.Readings.ForeignSeries = reading
+				c.Readings = reading.r
 			})
 			config := p.providerConfig() + `
 resource "pbx_directory_entry" "front" {
