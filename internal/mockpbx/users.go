@@ -2,7 +2,6 @@ package mockpbx
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -433,71 +432,4 @@ func matchesAll(u *user, conds map[string]string, alike bool) bool {
 		}
 	}
 	return true
-}
-
-// seedUser stores a Config.Users entry: validated like users/add, with its own _id, description,
-// date, queues and mapped kept when given.
-func (s *Server) seedUser(raw map[string]any) error {
-	normalized, err := normalizeJSON(raw)
-	if err != nil {
-		return err
-	}
-	m, _ := normalized.(map[string]any)
-	values, forward, msg := parseUser(m)
-	if msg != "" {
-		return errors.New(msg)
-	}
-	if s.numberTaken(values["number"], "") {
-		return fmt.Errorf("number %q: %s", values["number"], msgDuplicate)
-	}
-	u := &user{values: values, forward: forward, queues: []any{}}
-	now := s.now()
-	switch id := m["_id"].(type) {
-	case nil:
-		u.id = s.oid.next(now)
-	case string:
-		u.id = strings.ToLower(id)
-		if !isObjectID(u.id) {
-			return fmt.Errorf("_id %q is not 24 hex digits", id)
-		}
-		if s.users[u.id] != nil {
-			return fmt.Errorf("_id %q is used twice", id)
-		}
-	default:
-		return fmt.Errorf("_id %v is not a string", id)
-	}
-	values[fieldDescription] = ""
-	values[fieldDate] = jalaliDateTime(now)
-	if err := setPanelFields(u, m); err != nil {
-		return err
-	}
-	s.users[u.id] = u
-	return nil
-}
-
-// setPanelFields copies description, date, mapped and queues from m into u when present.
-func setPanelFields(u *user, m map[string]any) error {
-	for _, key := range []string{fieldDescription, fieldDate, fieldMapped} {
-		v, present := m[key]
-		if !present {
-			continue
-		}
-		s, ok := scalarString(v)
-		if !ok {
-			return fmt.Errorf("%s must be a string, not %s", key, display(v))
-		}
-		if key == fieldMapped && s == "" {
-			delete(u.values, key)
-			continue
-		}
-		u.values[key] = s
-	}
-	if v, present := m["queues"]; present {
-		q, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("queues must be an array, not %s", display(v))
-		}
-		u.queues = cloneSlice(q)
-	}
-	return nil
 }
