@@ -59,6 +59,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		default:
 			methodNotAllowed(w, http.MethodGet, http.MethodDelete)
 		}
+	case route == "challenges":
+		if allow(w, r, http.MethodGet) {
+			writeJSON(w, http.StatusOK, s.ChallengeCounts())
+		}
 	case route == "reset":
 		if allow(w, r, http.MethodPost) {
 			s.Reset()

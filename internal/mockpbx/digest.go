@@ -20,14 +20,14 @@ type nonceInfo struct {
 
 // dirAuthorized applies Config.DirAuth. On failure it writes the 401 reply (with a challenge)
 // and returns false.
-func (s *Server) dirAuthorized(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) dirAuthorized(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	switch s.cfg.DirAuth {
 	case "none":
 		return true
 	case "basic":
-		return s.basicAuthorized(w, r)
+		return s.basicAuthorized(w, r, endpoint)
 	}
-	return s.digestAuthorized(w, r)
+	return s.digestAuthorized(w, r, endpoint)
 }
 
 // authScheme returns the lower-case scheme and the rest of an Authorization header.
@@ -36,45 +36,47 @@ func authScheme(h string) (string, string) {
 	return strings.ToLower(scheme), rest
 }
 
-func writeAuthFailure(w http.ResponseWriter, challenge string, code int) {
+// writeAuthFailure counts the challenge and answers it.
+func (s *Server) writeAuthFailure(w http.ResponseWriter, endpoint, challenge string, code int) {
+	s.challenged(endpoint)
 	w.Header().Set("WWW-Authenticate", challenge)
 	writeDirError(w, http.StatusUnauthorized, code, "")
 }
 
-func (s *Server) basicAuthorized(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) basicAuthorized(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	// RFC 2617, as 2N documents it: the realm only (no RFC 7617 charset).
 	challenge := fmt.Sprintf(`Basic realm="%s"`, s.cfg.DirRealm)
 	h := r.Header.Get("Authorization")
 	if scheme, _ := authScheme(h); h != "" && scheme != "basic" {
-		writeAuthFailure(w, challenge, 8)
+		s.writeAuthFailure(w, endpoint, challenge, 8)
 		return false
 	}
 	username, password, ok := r.BasicAuth()
 	if ok && secureEqual(username, s.cfg.DirUsername) && secureEqual(password, s.cfg.DirPassword) {
 		return true
 	}
-	writeAuthFailure(w, challenge, 9)
+	s.writeAuthFailure(w, endpoint, challenge, 9)
 	return false
 }
 
-func (s *Server) digestAuthorized(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) digestAuthorized(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	h := r.Header.Get("Authorization")
 	scheme, rest := authScheme(h)
 	switch {
 	case h == "":
-		writeAuthFailure(w, s.digestChallenge(false), 9)
+		s.writeAuthFailure(w, endpoint, s.digestChallenge(false), 9)
 		return false
 	case scheme != "digest":
-		writeAuthFailure(w, s.digestChallenge(false), 8)
+		s.writeAuthFailure(w, endpoint, s.digestChallenge(false), 8)
 		return false
 	}
 	params, ok := parseAuthParams(rest)
 	if !ok || !s.digestResponseValid(r, params) {
-		writeAuthFailure(w, s.digestChallenge(false), 9)
+		s.writeAuthFailure(w, endpoint, s.digestChallenge(false), 9)
 		return false
 	}
 	if !s.useNonce(params["nonce"], params["nc"]) {
-		writeAuthFailure(w, s.digestChallenge(true), 9)
+		s.writeAuthFailure(w, endpoint, s.digestChallenge(true), 9)
 		return false
 	}
 	return true

@@ -10,11 +10,18 @@ import (
 const dirBodyLimit = 16 << 20
 
 // dirErrorText holds the descriptions of the 2N HTTP API error codes the mock uses.
+// Codes 15 (no data available), 17 (parameter collision), 18 (request rejected) and 19 (file
+// version unsupported) have no documented trigger in the directory functions: the mock never
+// sends them.
 var dirErrorText = map[int]string{
+	1:  "function is not supported",
 	2:  "invalid request path",
 	3:  "invalid request method",
+	4:  "function is disabled",
+	7:  "invalid connection type",
 	8:  "invalid authentication method",
 	9:  "authorization required",
+	10: "insufficient user privileges",
 	11: "missing mandatory parameter",
 	12: "invalid parameter value",
 	13: "parameter data too big",
@@ -49,13 +56,22 @@ func writeDirError(w http.ResponseWriter, status, code int, param string) {
 }
 
 // serveDir handles /api/<path> other than /api/v4/. Checks run in this order: known function
-// (2), authentication (8, 9), method (3), body (11-14).
+// (2), connection type (7), service enabled (4), function in this model (1), authentication
+// (8, 9), privilege (10), method (3), body (11-14).
 func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, endpoint string) {
 	if endpoint == "" {
 		writeDirError(w, http.StatusOK, 2, "")
 		return
 	}
-	if !s.dirAuthorized(w, r) {
+	if code := s.dirUnavailable(r, endpoint); code != 0 {
+		writeDirError(w, http.StatusOK, code, "")
+		return
+	}
+	if !s.dirAuthorized(w, r, endpoint) {
+		return
+	}
+	if s.cfg.DirNoPrivilege {
+		writeDirError(w, http.StatusOK, 10, "")
 		return
 	}
 	if !slices.Contains(dirMethods[endpoint], r.Method) {
@@ -90,6 +106,21 @@ func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, endpoint strin
 		return
 	}
 	writeJSON(w, http.StatusOK, dirReply{Success: true, Result: result})
+}
+
+// dirUnavailable returns the error code of a request the device answers before
+// authentication: 7 for plain HTTP when the HTTP API requires HTTPS, 4 when the service is
+// disabled, 1 for a function this model does not have; 0 otherwise.
+func (s *Server) dirUnavailable(r *http.Request, endpoint string) int {
+	switch {
+	case s.cfg.DirHTTPSOnly && r.TLS == nil:
+		return 7
+	case s.cfg.DirDisabled:
+		return 4
+	case slices.Contains(s.cfg.DirUnsupported, endpoint):
+		return 1
+	}
+	return 0
 }
 
 // readDirBody reads the JSON request object. An empty body is an empty object.

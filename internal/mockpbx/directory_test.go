@@ -474,8 +474,13 @@ func TestDirQuery(t *testing.T) {
 	if order != nil || res["timestamp"] != json.Number("5") {
 		t.Errorf("nothing newer: %v %v", order, res)
 	}
-	if _, order := query(map[string]any{"series": "1", "iterator": map[string]any{"timestamp": 5}}); !slices.Equal(order, []string{c, a, b}) {
-		t.Errorf("series mismatch: %v, want everything", order)
+	// Another series: the device's series and highest timestamp, no
+	// entries (2N's documentation); from iterator 0 in its own series, all.
+	if res, order := query(map[string]any{"series": "1", "iterator": map[string]any{"timestamp": 0}}); order != nil || res["series"] != series || res["timestamp"] != json.Number("5") {
+		t.Errorf("series mismatch: %v %v, want the series, timestamp 5 and no entries", order, res)
+	}
+	if _, order := query(map[string]any{"series": series, "iterator": map[string]any{"timestamp": 0}}); !slices.Equal(order, []string{c, a, b}) {
+		t.Errorf("from 0: %v, want everything", order)
 	}
 	res, _ = query(map[string]any{"fields": []any{"email"}, "iterator": map[string]any{"timestamp": 3}})
 	if users := resultUsers(t, res); !reflect.DeepEqual(users[0], map[string]any{"uuid": a, "email": "a@x", "timestamp": json.Number("4")}) {
@@ -520,8 +525,8 @@ func TestDirTimestampsAndSeries(t *testing.T) {
 		t.Errorf("first timestamp of a new series: %d, want 1", ts1)
 	}
 	res2 := mustDir(t, ts, http.MethodPost, "dir/query", map[string]any{"series": old, "iterator": map[string]any{"timestamp": 100}})
-	if res2["series"] != s.Series() || len(resultUsers(t, res2)) != 1 {
-		t.Errorf("query with the old series: %v", res2)
+	if res2["series"] != s.Series() || res2["timestamp"] != json.Number("1") || len(resultUsers(t, res2)) != 0 {
+		t.Errorf("query with the old series: %v, want the new series, timestamp 1, no entries", res2)
 	}
 }
 

@@ -9,7 +9,8 @@
 //
 // # Simotel users API: choices where the contract is silent
 //
-//   - Check order: credentials (401), known action (501), POST (405, with Allow: POST),
+//   - Check order: credentials (401), known action (501), method (405 with Allow: POST, or
+//     the v3 verbs with Readings.UserMethods),
 //     account permission (403), Content-Type (415), JSON object body (400). A body that is
 //     valid JSON but not an object is "Unable to parse content" too.
 //   - "BasicAuth or ApiKey is missing" only when neither Authorization nor X-APIKEY is
@@ -46,15 +47,23 @@
 //     conditions.mapped matches that value. Non-string conditions other than numbers are
 //     invalid. Ties in number order are broken by _id. mapped is never part of a search record.
 //   - IAX2 users' records keep every field; only SIP records omit trunk and transfer.
+//   - users/add answers data:{"_id"} (Readings.AddReply selects the other documented shapes);
+//     search masks the secret unless RevealSecrets.
 //   - There is no ping endpoint and no IP allow-list.
 //   - Seed users are validated like users/add; their _id (24 hex), description, date,
 //     queues and mapped are kept when given, other unknown keys are dropped.
 //
 // # 2N directory API: choices where the contract is silent
 //
-//   - Check order: known function (2), authentication (8, 9), method (3), body (11–14).
-//     Unknown paths under /api/ (except /api/v4/) are code 2, also /api/dir/validate. The
-//     mock has no HTTPS-only mode (7) and no unprivileged account (10).
+//   - Check order: known function (2), connection type (7, with Config.DirHTTPSOnly and
+//     plain HTTP), service disabled (4, Config.DirDisabled), function not in this model (1,
+//     Config.DirUnsupported), authentication (8, 9), privilege (10, Config.DirNoPrivilege),
+//     method (3), body (11–14). Unknown paths under /api/ (except /api/v4/) are code 2, also
+//     /api/dir/validate. Every directory error is HTTP 200 except 8 and 9 (401). Codes 15,
+//     17, 18 and 19 have no documented trigger in the directory functions and are never sent.
+//   - Injected status faults (FaultRule.Rate) on the directory answer with a plain-text
+//     body, as a web server or proxy would: the directory itself never reports an error
+//     with an error status.
 //   - Authentication failures are HTTP 401 with a fresh challenge. A request with the wrong
 //     scheme (Basic on a Digest device, Digest on a Basic device) gets code 8, so a client
 //     that tried Basic first can switch; no or wrong credentials get code 9.
@@ -91,8 +100,10 @@
 //     entries); neither is code 11, while "users":[] is an empty result. Deleting by owner
 //     returns the entries in timestamp order.
 //   - query: iterator.timestamp is strict (>); a series that differs from the device's
-//     (including "") returns everything. result carries series, timestamp (the highest issued
-//     in the series, 0 when none) and users.
+//     (including "") returns the device's series, its highest timestamp and no entries, as
+//     2N documents it. result carries series, timestamp (the highest issued in the series, 0
+//     when none) and users. Config.Readings selects the other documented readings (>=, the
+//     empty reply's shape, every entry for another series).
 //   - create checks capacity before applying anything: when the live entries plus the
 //     entries that would be new exceed Capacity, the whole request is code 14. Deleted entries
 //     occupy slots; the oldest ones are purged to make room.
@@ -116,14 +127,17 @@
 //	GET    /_mock/faults                 {"rules":[…]} with the triggers left in count
 //	PUT    /_mock/faults                 {"rules":[FaultRule…]} replaces all rules; 204, 400
 //	DELETE /_mock/faults                 204
-//	GET    /_mock/requests               {"users/add":n,…,"dir/template":n}
-//	DELETE /_mock/requests               204
+//	GET    /_mock/requests               {"users/add":n,…,"dir/template":n}, 401s not included
+//	GET    /_mock/challenges             {"users/add":n,…}: the requests answered 401
+//	DELETE /_mock/requests               204 (both counts)
 //	POST   /_mock/reset                  wipe users and directory (new series), clear faults
 //	                                     and counts; 204
 //
 // Errors are {"error":"…"} with 400, 404 or 405. Client calls these routes from another
 // process; tests holding the Server call its methods (Users, UserByNumber, PatchUser,
 // PutDirectoryEntry, SetFaults, RequestCounts, …). FaultRule documents the fault semantics.
-// Requests are counted per endpoint on arrival (faulted ones included); requests to unknown
-// paths are neither counted nor faulted.
+// Requests are counted per endpoint on arrival (faulted ones included); a request answered
+// 401 (a directory authentication challenge, a Simotel credential rejection) is counted apart,
+// as a challenge, so that tests can assert exact read counts whatever Digest costs. Requests
+// to unknown paths are neither counted nor faulted.
 package mockpbx

@@ -190,7 +190,10 @@ func dropConnection(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-// writeStatusFault answers with an error status and the API's own error body.
+// writeStatusFault answers with an error status. The Simotel API's errors carry its envelope
+// with the status text; the 2N directory reports its own errors with HTTP 200 (401 for
+// authentication) and never with an error status, so an error status there comes from the
+// HTTP layer or a proxy: a plain-text body, not a directory error.
 func writeStatusFault(w http.ResponseWriter, family apiFamily, plan faultPlan) {
 	if plan.retryAfter != "" && (plan.status == http.StatusTooManyRequests || plan.status == http.StatusServiceUnavailable) {
 		w.Header().Set("Retry-After", plan.retryAfter)
@@ -199,7 +202,9 @@ func writeStatusFault(w http.ResponseWriter, family apiFamily, plan faultPlan) {
 		writeJSON(w, plan.status, failure(http.StatusText(plan.status)))
 		return
 	}
-	writeDirError(w, plan.status, 14, "")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(plan.status)
+	_, _ = fmt.Fprintf(w, "%d %s\n", plan.status, http.StatusText(plan.status))
 }
 
 // writeMalformed answers HTTP 200 with JSON cut off mid-way.

@@ -36,6 +36,13 @@ type Config struct {
 	RandSeed      int64            // seed for fault injection randomness and ids; 0 = time-based
 	Users         []map[string]any // seed users (validated like users/add; _id, description, date, queues kept)
 	Directory     []map[string]any // seed directory entries (validated like dir/create; uuid generated if absent)
+	Readings      Readings         // how to answer where the sources disagree (default: the contract's reading)
+
+	// The 2N HTTP API's service settings (Services > HTTP API on the device).
+	DirHTTPSOnly   bool     // connection type HTTPS: a plain-HTTP request gets error code 7
+	DirDisabled    bool     // the System service is disabled: every directory function gets code 4
+	DirUnsupported []string // directory functions ("dir/template", …) this model lacks: code 1
+	DirNoPrivilege bool     // the directory account lacks System - Control: code 10 after authentication
 }
 
 // ErrNotFound is returned by the Server's Go helpers when an id or uuid is unknown.
@@ -46,16 +53,17 @@ var ErrNotFound = errors.New("mockpbx: not found")
 type Server struct {
 	cfg Config // normalised, read-only after New
 
-	mu     sync.Mutex
-	now    func() time.Time
-	rng    *rand.Rand
-	oid    objectIDSource
-	users  map[string]*user
-	dir    directory
-	nonces map[string]*nonceInfo
-	opaque string
-	faults []FaultRule
-	counts map[string]int
+	mu      sync.Mutex
+	now     func() time.Time
+	rng     *rand.Rand
+	oid     objectIDSource
+	users   map[string]*user
+	dir     directory
+	nonces  map[string]*nonceInfo
+	opaque  string
+	faults  []FaultRule
+	counts  map[string]int // requests per endpoint, 401 answers not included
+	auth401 map[string]int // 401 answers (authentication challenges and rejections) per endpoint
 }
 
 // New validates cfg, fills its defaults and loads the seed data.
@@ -113,6 +121,11 @@ func New(cfg Config) (*Server, error) {
 	if strings.ContainsAny(cfg.DirRealm, "\"\\") {
 		return nil, fmt.Errorf("mockpbx: DirRealm %q must not contain quotes or backslashes", cfg.DirRealm)
 	}
+	for _, fn := range cfg.DirUnsupported {
+		if dirFunctions[fn] == "" {
+			return nil, fmt.Errorf("mockpbx: DirUnsupported: %q is not a directory function", fn)
+		}
+	}
 	if cfg.MaxGetUUIDs == 0 {
 		cfg.MaxGetUUIDs = 1000
 	}
@@ -127,20 +140,24 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("mockpbx: Series %q is not a decimal uint64", cfg.Series)
 		}
 	}
+	if err := cfg.Readings.normalize(); err != nil {
+		return nil, fmt.Errorf("mockpbx: %w", err)
+	}
 	if cfg.RandSeed == 0 {
 		cfg.RandSeed = time.Now().UnixNano()
 	}
 
 	rng := rand.New(rand.NewPCG(uint64(cfg.RandSeed), 0x9e3779b97f4a7c15))
 	s := &Server{
-		cfg:    cfg,
-		now:    time.Now,
-		rng:    rng,
-		oid:    newObjectIDSource(rng),
-		users:  map[string]*user{},
-		nonces: map[string]*nonceInfo{},
-		opaque: randomToken(),
-		counts: map[string]int{},
+		cfg:     cfg,
+		now:     time.Now,
+		rng:     rng,
+		oid:     newObjectIDSource(rng),
+		users:   map[string]*user{},
+		nonces:  map[string]*nonceInfo{},
+		opaque:  randomToken(),
+		counts:  map[string]int{},
+		auth401: map[string]int{},
 	}
 	s.dir = newDirectory(cfg.Series, rng)
 	for i, m := range cfg.Users {
@@ -207,8 +224,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveEndpoint counts the request, applies the fault rules and then runs handle.
-// Requests to unknown endpoints are neither counted nor faulted.
+// serveEndpoint counts the request, applies the fault rules and then runs handle (which
+// moves the count to the challenges when it answers 401, see challenged). Requests to
+// unknown endpoints are neither counted nor faulted.
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, family apiFamily, endpoint string, handle http.HandlerFunc) {
 	if endpoint == "" {
 		handle(w, r)
@@ -257,26 +275,54 @@ func (s *Server) Reset() {
 	s.users = map[string]*user{}
 	s.dir.reset(false, s.rng)
 	s.faults = nil
-	s.counts = map[string]int{}
+	s.counts, s.auth401 = map[string]int{}, map[string]int{}
 }
 
-// RequestCounts returns how many requests each endpoint received (faulted ones included).
-// Every endpoint name is present, with 0 when it was never called.
+// challenged moves a request of endpoint from the request counts to the challenge counts,
+// before its 401 reply is written (a Digest or Basic challenge, or the Simotel API's
+// rejection of the credentials): reads are then counted exactly, whatever the
+// authentication costs.
+func (s *Server) challenged(endpoint string) {
+	if endpoint == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts[endpoint]--
+	s.auth401[endpoint]++
+}
+
+// RequestCounts returns how many requests each endpoint received (faulted ones included),
+// not counting those answered 401 (see ChallengeCounts). Every endpoint name is present,
+// with 0 when it was never called.
 func (s *Server) RequestCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return countsOf(s.counts)
+}
+
+// ChallengeCounts returns how many requests of each endpoint were answered 401: the
+// directory's authentication challenges (a Digest client pays one per new nonce) and the
+// Simotel API's credential rejections. Every endpoint name is present.
+func (s *Server) ChallengeCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return countsOf(s.auth401)
+}
+
+func countsOf(m map[string]int) map[string]int {
 	out := make(map[string]int, len(endpointNames))
 	for _, name := range endpointNames {
-		out[name] = s.counts[name]
+		out[name] = m[name]
 	}
 	return out
 }
 
-// ResetRequestCounts sets every request count back to zero.
+// ResetRequestCounts sets every request and challenge count back to zero.
 func (s *Server) ResetRequestCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts = map[string]int{}
+	s.counts, s.auth401 = map[string]int{}, map[string]int{}
 }
 
 const apacheNotFound = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">

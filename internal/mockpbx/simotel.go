@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Simotel transport-level messages.
@@ -33,6 +34,7 @@ func failure(msg string) envelope { return envelope{Success: 0, Message: msg, Da
 func (s *Server) serveSimotel(w http.ResponseWriter, r *http.Request, action, endpoint string) {
 	account, msg := s.simotelAccount(r)
 	if account == nil {
+		s.challenged(endpoint)
 		writeJSON(w, http.StatusUnauthorized, failure(msg))
 		return
 	}
@@ -40,8 +42,8 @@ func (s *Server) serveSimotel(w http.ResponseWriter, r *http.Request, action, en
 		writeJSON(w, http.StatusNotImplemented, failure(msgNoService))
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
+	if methods := s.cfg.Readings.userMethods(endpoint); !slices.Contains(methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
 		writeJSON(w, http.StatusMethodNotAllowed, failure(msgBadMethod))
 		return
 	}
@@ -66,10 +68,14 @@ func (s *Server) serveSimotel(w http.ResponseWriter, r *http.Request, action, en
 	}
 
 	s.mu.Lock()
-	var reply envelope
+	var reply any
 	switch endpoint {
 	case "users/add":
-		reply = s.addUser(body)
+		env, u := s.addUser(body)
+		reply = env
+		if u != nil {
+			reply = s.cfg.Readings.addReply(u, s.cfg.RevealSecrets)
+		}
 	case "users/search":
 		reply = s.searchUsers(body)
 	case "users/update":

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -118,6 +119,9 @@ type Client struct {
 	dirSync    dirSync
 	users      userListing
 	redact     redactor
+	// userMethods holds, per users action, the HTTP method the PBX allowed
+	// after refusing POST (see simotel); absent: POST.
+	userMethods sync.Map
 }
 
 // New validates cfg and returns a Client.

@@ -73,6 +73,15 @@ type dirEnvelope struct {
 	} `json:"error"`
 }
 
+// dirCodeHints says what to do about the 2N generic error codes that the
+// intercom's settings cause (reference.md §2.1).
+var dirCodeHints = map[string]string{
+	"1":  "this intercom model does not have this directory function",
+	"4":  "the HTTP API's System service is disabled on the intercom: enable it under Services > HTTP API",
+	"7":  "the intercom accepts its HTTP API only over HTTPS: use an https:// directory endpoint",
+	"10": "the directory account lacks the privilege System - Control: grant it to the account under Services > HTTP API",
+}
+
 // directory calls one 2N api/dir function and returns its result object.
 func (c *Client) directory(ctx context.Context, fn, method string, body any, idempotent bool) (json.RawMessage, error) {
 	op := "dir/" + fn
@@ -102,6 +111,9 @@ func (c *Client) directory(ctx context.Context, fn, method string, body any, ide
 		msg := env.Error.Description
 		if param, _ := scalarString(env.Error.Param); param != "" {
 			msg += " (parameter " + param + ")"
+		}
+		if hint := dirCodeHints[code]; hint != "" {
+			msg += "; " + hint
 		}
 		return nil, apiErr(code, msg)
 	}
@@ -295,22 +307,25 @@ type QueryEntry struct {
 	Result EntryResult
 }
 
-// QueryResult is the reply of api/dir/query.
+// QueryResult is the answer of QueryEntries.
 type QueryResult struct {
 	// Series is the device's series. When it differs from the one asked
-	// for, Entries holds every entry of the directory (a resync).
+	// for (Resync), Entries holds every entry of the directory in it.
 	Series string
+	// Resync reports that the series asked for was not the device's: the
+	// directory was reset, and the client read it again from the start of
+	// the new series. Entries then lists the whole directory.
+	Resync bool
 	// Timestamp is the device's highest timestamp when the reply carries it
 	// (0 otherwise: clients must not rely on it).
 	Timestamp int64
-	// Entries changed after the iterator, in the device's order.
+	// Entries changed after the iterator, in the device's order, each uuid
+	// once.
 	Entries []QueryEntry
 }
 
-// QueryEntries runs api/dir/query: every entry whose timestamp is greater
-// than since in series (deleted ones included). series "" asks for the
-// device's current series. fields selects as for GetEntries.
-func (c *Client) QueryEntries(ctx context.Context, series string, since int64, fields []string) (*QueryResult, error) {
+// queryOnce sends one api/dir/query and decodes its reply as it is.
+func (c *Client) queryOnce(ctx context.Context, series string, since int64, fields []string) (*QueryResult, error) {
 	body := map[string]any{"iterator": map[string]int64{"timestamp": since}}
 	if series != "" {
 		body["series"] = series

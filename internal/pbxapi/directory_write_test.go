@@ -1,6 +1,7 @@
 package pbxapi_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,16 @@ type fakeDir struct {
 	// fault runs before (processed false) and after (true) a function; true:
 	// it answered.
 	fault func(fn string, n int, processed bool, w http.ResponseWriter) bool
+
+	// The readings where the sources disagree (design/api/README.md); the
+	// zero value is the contract's default. foreignAll: a query naming
+	// another series lists every entry (the old contract) instead of none
+	// (2N's documentation). iteratorGE: the iterator is inclusive (older
+	// docs). emptyShape: "" series+timestamp+users, "timestamp" no users
+	// key when nothing is listed, "users" never a timestamp.
+	foreignAll bool
+	iteratorGE bool
+	emptyShape string
 
 	mu      sync.Mutex
 	series  string
@@ -147,6 +158,18 @@ func (d *fakeDir) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": result})
 }
 
+// entryTS is the timestamp of a stored or copied entry (-1 if none).
+func entryTS(x any) int64 {
+	m, _ := x.(map[string]any)
+	switch t := m["timestamp"].(type) {
+	case int64:
+		return t
+	case float64:
+		return int64(t)
+	}
+	return -1
+}
+
 func (d *fakeDir) process(fn string, body map[string]any) map[string]any {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -168,20 +191,23 @@ func (d *fakeDir) process(fn string, body map[string]any) map[string]any {
 			f, _ := it["timestamp"].(float64)
 			since = int64(f)
 		}
-		if s, ok := body["series"].(string); ok && s != d.series {
-			since = 0
+		listed := func(ts int64) bool { return ts > since }
+		if d.iteratorGE {
+			listed = func(ts int64) bool { return ts >= since }
 		}
-		out = slices.DeleteFunc(out, func(x any) bool {
-			m, _ := x.(map[string]any)
-			switch t := m["timestamp"].(type) {
-			case int64:
-				return t <= since
-			case float64:
-				return int64(t) <= since
-			}
-			return true
-		})
-		return map[string]any{"series": d.series, "timestamp": d.ts, "users": out}
+		if s, ok := body["series"].(string); ok && s != d.series {
+			listed = func(int64) bool { return d.foreignAll }
+		}
+		out = slices.DeleteFunc(out, func(x any) bool { return !listed(entryTS(x)) })
+		slices.SortFunc(out, func(a, b any) int { return cmp.Compare(entryTS(a), entryTS(b)) })
+		res := map[string]any{"series": d.series, "timestamp": d.ts, "users": out}
+		switch {
+		case d.emptyShape == "users":
+			delete(res, "timestamp")
+		case d.emptyShape == "timestamp" && len(out) == 0:
+			delete(res, "users")
+		}
+		return res
 	}
 	for _, it := range items {
 		m, _ := it.(map[string]any)

@@ -3,6 +3,8 @@ package pbxapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 )
@@ -87,6 +89,67 @@ func newDirView(series string, since int64, res *QueryResult) *dirView {
 		v.high = max(v.high, e.Timestamp)
 	}
 	return v
+}
+
+// maxResyncs bounds how often one QueryEntries follows a new series: a
+// directory reset again while it is being read again is an error.
+const maxResyncs = 3
+
+// QueryEntries runs api/dir/query: every entry whose timestamp is greater
+// than since in series (deleted ones included). series "" asks for the
+// device's current series. fields selects as for GetEntries.
+//
+// When the reply carries another series than the one asked for, the
+// directory was reset: the device answers with its series and, as 2N
+// documents it, no entries (some answer with all of them). Either way the
+// reply says nothing about which entries exist, so the client reads the
+// directory again in the new series from the beginning (iterator 0) and
+// returns that, with Resync set. Only that listing is complete: an entry it
+// does not list does not exist.
+//
+// The iterator may be exclusive (>, the current documentation) or inclusive
+// (>=, older firmware): entries at or before since are dropped from the
+// answer, and an entry listed twice is kept once, at its newest timestamp.
+func (c *Client) QueryEntries(ctx context.Context, series string, since int64, fields []string) (*QueryResult, error) {
+	asked := series
+	res, err := c.queryOnce(ctx, series, since, fields)
+	for resyncs := 0; err == nil && series != "" && res.Series != series; resyncs++ {
+		if resyncs == maxResyncs {
+			return nil, &APIError{Operation: "dir/query", Endpoint: c.dirBase + "/dir/query", StatusCode: http.StatusOK,
+				Message: fmt.Sprintf("the directory was reset %d times while it was being read again (series %s, then %s); run terraform again", resyncs, series, res.Series)}
+		}
+		c.log(ctx, "2N directory reset: reading it again in the new series", map[string]any{"series": res.Series, "recorded_series": series})
+		series, since = res.Series, 0
+		res, err = c.queryOnce(ctx, series, 0, fields)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Resync = asked != "" && res.Series != asked
+	res.Entries = newestOnce(res.Entries, since)
+	return res, nil
+}
+
+// newestOnce keeps the entries changed after since, each uuid once (its
+// newest listing), in the order of the reply.
+func newestOnce(entries []QueryEntry, since int64) []QueryEntry {
+	newest := make(map[string]int64, len(entries))
+	for _, e := range entries {
+		key := strings.ToUpper(e.UUID)
+		if ts, ok := newest[key]; !ok || e.Timestamp > ts {
+			newest[key] = e.Timestamp
+		}
+	}
+	out := entries[:0]
+	for _, e := range entries {
+		key := strings.ToUpper(e.UUID)
+		if e.Timestamp <= since || newest[key] != e.Timestamp {
+			continue
+		}
+		delete(newest, key) // the same uuid and timestamp listed twice: once
+		out = append(out, e)
+	}
+	return out
 }
 
 // RefreshEntry reports whether the entry uuid changed since the recorded

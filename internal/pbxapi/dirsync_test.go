@@ -95,7 +95,7 @@ func TestRefreshEntry(t *testing.T) {
 			{uuid: uuidA, series: "6", since: 100, changed: true, name: "Alice", watermark: 8},
 			{uuid: uuidB, series: "6", since: 100, changed: true, deleted: true},
 			{uuid: uuidC, series: "7", since: 8, watermark: 8},
-		}, []int64{100}, 0},
+		}, []int64{100, 0}, 0},
 		{"nothing recorded: dir/get, with the run's watermark", []call{
 			{uuid: uuidA, changed: true, name: "Alice", watermark: 8},
 			{uuid: uuidB, changed: true, deleted: true},

@@ -183,6 +183,14 @@ type fakePBX struct {
 	addReply func(id string) any           // data of a successful add; default {"_id": id}
 	hits     map[string]*atomic.Int64      // per action
 	search   func(body map[string]any) any // optional override of search data
+	// The readings where the sources disagree (design/api/README.md):
+	// methods, per action, the one HTTP method accepted (nil: POST; a
+	// refused method gets 405 with Allow); addEnvelope, the whole reply of
+	// a successful add (nil: the envelope with addReply's data); reveal,
+	// search returns secrets in clear instead of masked.
+	methods     map[string]string
+	addEnvelope func(id string, rec map[string]any) map[string]any
+	reveal      bool
 
 	mu     sync.Mutex
 	users  []map[string]any
@@ -271,7 +279,12 @@ func (f *fakePBX) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.seq = append(f.seq, action)
 	f.bodies[action] = append(f.bodies[action], body)
 	f.mu.Unlock()
-	if r.Method != http.MethodPost {
+	allowed := http.MethodPost
+	if f.methods != nil {
+		allowed = f.methods[action]
+	}
+	if r.Method != allowed {
+		w.Header().Set("Allow", allowed)
 		writeJSON(w, http.StatusMethodNotAllowed, simotelFail("Method not allowed"))
 		return
 	}
@@ -312,6 +325,9 @@ func (f *fakePBX) process(action string, req map[string]any) map[string]any {
 		rec := cloneMap(req)
 		rec["_id"] = id
 		f.users = append(f.users, rec)
+		if f.addEnvelope != nil {
+			return f.addEnvelope(id, cloneMap(rec))
+		}
 		if f.addReply != nil {
 			return simotelOK(f.addReply(id))
 		}
@@ -326,7 +342,9 @@ func (f *fakePBX) process(action string, req map[string]any) map[string]any {
 		for _, u := range f.users {
 			if matches(u, cond, alike) {
 				rec := cloneMap(u)
-				rec["secret"] = pbxapi.SecretMask
+				if !f.reveal {
+					rec["secret"] = pbxapi.SecretMask
+				}
 				rec["description"] = ""
 				rec["date"] = "1402-04-26 19:32:56"
 				rec["queues"] = []any{}

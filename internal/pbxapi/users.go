@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // User is one Simotel extension as the users API carries it. Every value is a
@@ -187,85 +186,6 @@ type SearchQuery struct {
 	Name   string
 	Number string
 	Mapped string
-}
-
-type simotelEnvelope struct {
-	Success json.RawMessage `json:"success"`
-	Message string          `json:"message"`
-	Data    json.RawMessage `json:"data"`
-}
-
-// simotel calls one Simotel users action and decodes its envelope. A
-// success:0 reply or an HTTP error is returned as *APIError.
-func (c *Client) simotel(ctx context.Context, action string, body any, idempotent bool) (json.RawMessage, error) {
-	op := "users/" + action
-	endpoint := c.usersBase + "/pbx/users/" + action
-	resp, err := c.do(ctx, call{client: c.pbx, operation: op, method: http.MethodPost, url: endpoint, body: body, idempotent: idempotent})
-	if err != nil {
-		return nil, err
-	}
-	var userSecret []string
-	if u, ok := body.(User); ok {
-		userSecret = append(userSecret, u.Secret)
-	}
-	apiErr := func(msg string) *APIError {
-		return &APIError{Operation: op, Endpoint: endpoint, StatusCode: resp.status, Message: c.redact.scrub(msg, userSecret...)}
-	}
-	var env simotelEnvelope
-	if err := json.Unmarshal(resp.body, &env); err != nil {
-		if resp.status >= 300 {
-			return nil, apiErr(fmt.Sprintf("%s: %s", http.StatusText(resp.status), snippet(resp)))
-		}
-		e := apiErr("response is not the Simotel JSON envelope: " + snippet(resp))
-		e.undecodable = true
-		return nil, e
-	}
-	if resp.status >= 300 {
-		msg := env.Message
-		if msg == "" {
-			msg = http.StatusText(resp.status)
-		}
-		return nil, apiErr(msg)
-	}
-	ok, err := successFlag(env.Success)
-	if err != nil {
-		e := apiErr(fmt.Sprintf("response has an invalid \"success\" field: %v", err))
-		e.undecodable = true
-		return nil, e
-	}
-	if !ok {
-		msg := env.Message
-		if msg == "" {
-			msg = "the device reported failure (success:0) without a message"
-		}
-		return nil, apiErr(msg)
-	}
-	return env.Data, nil
-}
-
-// successFlag reads the envelope's success, an integer 1/0 (booleans are
-// accepted, as the official client casts it).
-func successFlag(v json.RawMessage) (bool, error) {
-	switch strings.TrimSpace(string(v)) {
-	case "1", "true":
-		return true, nil
-	case "0", "false":
-		return false, nil
-	case "":
-		return false, errors.New("missing")
-	}
-	return false, fmt.Errorf("unexpected value %s", truncate(string(v), 40))
-}
-
-// truncate shortens s to at most n bytes without cutting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // SearchUsers runs users/search and returns the matching records (secrets

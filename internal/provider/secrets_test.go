@@ -294,7 +294,7 @@ func TestSecretsNotInDiagnostics(t *testing.T) {
 		{"data source: dir/get 503", []mockpbx.FaultRule{{Endpoint: "dir/get", Rate: 1, Status: 503}}, "",
 			func(t *testing.T, d *direct) diag.Diagnostics { return d.readEntry(t, entryUUID) },
 			func(url string) []string {
-				return []string{"Unable to read directory entry " + entryUUID, url + "/api/dir/get", "HTTP 503", "error code 14"}
+				return []string{"Unable to read directory entry " + entryUUID, url + "/api/dir/get", "HTTP 503", "Service Unavailable"}
 			}},
 		{"data source: wrong digest password", nil, "wrong-" + testPassword,
 			func(t *testing.T, d *direct) diag.Diagnostics { return d.readEntry(t, entryUUID) },

@@ -30,7 +30,7 @@ type result struct {
 
 	Wall          time.Duration
 	Requests      map[string]int // targetPBX only
-	Challenges    int            // requests answered 401 (Digest challenges), counted in Requests too
+	Challenges    int            // requests answered 401 (Digest challenges), not counted in Requests
 	ProviderKB    int64          // peak VmHWM of the provider processes
 	ProviderProcs int
 	TerraformKB   int64

@@ -425,9 +425,9 @@ near a threshold should be measured again before anything is concluded from it.
   built provider or the floor (no `+"`terraform init`"+`). Wall time is from the start of the Terraform
   process to its exit.
 - **Requests** are the mock's counters per endpoint (`+"`GET /_mock/requests`"+`), reset
-  (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first. They include the
-  requests the directory answered with 401 to send its Digest challenge; "(k × 401)" says how many
-  there were (from the mock's request log).
+  (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first. The requests the
+  directory answered with 401 to send its Digest challenge are counted apart (`+"`GET /_mock/challenges`"+`)
+  and not in the total; "(k × 401)" says how many there were (from the mock's request log).
 - **Peak RSS.** While Terraform runs, every 50 ms the bench lists /proc, picks every process whose
   executable (`+"`/proc/<pid>/exe`"+`) is the built provider binary (Terraform may start it more than once per
   command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from

@@ -53,6 +53,8 @@ type options struct {
 	seed                       string
 	control, revealSecrets     bool
 	tlsCert, tlsKey            string
+	readings                   mockpbx.Readings
+	dirHTTPSOnly               bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -70,6 +72,10 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.seed, "seed", "", `JSON file {"users":[…],"directory":[…]} loaded at start`)
 	fs.BoolVar(&o.control, "control", true, "serve the /_mock/ control API")
 	fs.BoolVar(&o.revealSecrets, "reveal-secrets", false, "users/search returns secrets in clear (old firmware)")
+	fs.Func("reading", "answer one place where the sources disagree another way, name=value (repeatable): "+
+		"add_reply=id|record|status|null-id, user_methods=post|v3|any, query_iterator=gt|ge, "+
+		"query_empty=both|timestamp|users, foreign_series=empty|all, grouped=bool|string (design/api/README.md)", o.readings.Set)
+	fs.BoolVar(&o.dirHTTPSOnly, "dir-https-only", false, "the 2N HTTP API requires HTTPS: plain-HTTP directory requests get error code 7")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM); needs -tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key (PEM) for -tls-cert")
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +104,8 @@ func (o options) config() (mockpbx.Config, error) {
 		DirPassword:   o.dirPass,
 		Control:       o.control,
 		RevealSecrets: o.revealSecrets,
+		Readings:      o.readings,
+		DirHTTPSOnly:  o.dirHTTPSOnly,
 	}
 	if o.seed == "" {
 		return cfg, nil

@@ -21,6 +21,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-tls-cert", "c.pem"}, "go together"},
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-no-such-flag"}, "not defined"},
+		{[]string{"-reading", "foreign_series=all", "-reading", "grouped=string", "-dir-https-only"}, ""},
+		{[]string{"-reading", "colour=red"}, "unknown reading"},
 	}
 	for _, c := range cases {
 		_, err := parseFlags(c.args)
@@ -96,5 +98,29 @@ func TestCall(t *testing.T) {
 		if err := call(args, io.Discard); err == nil {
 			t.Errorf("call %q: no error", args)
 		}
+	}
+}
+
+// TestReadingFlags: -reading sets the mock's readings; a value New does not
+// know is refused when the mock is built.
+func TestReadingFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-reading", "foreign_series=all", "-reading", "add_reply=status", "-dir-https-only"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Readings.ForeignSeries != "all" || cfg.Readings.AddReply != "status" || !cfg.DirHTTPSOnly {
+		t.Errorf("config %+v", cfg)
+	}
+	if _, err := mockpbx.New(cfg); err != nil {
+		t.Error(err)
+	}
+	o, _ = parseFlags([]string{"-reading", "query_iterator=>="})
+	cfg, _ = o.config()
+	if _, err := mockpbx.New(cfg); err == nil || !strings.Contains(err.Error(), "query_iterator") {
+		t.Errorf("query_iterator=>=: %v", err)
 	}
 }
