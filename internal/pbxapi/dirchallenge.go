@@ -209,4 +209,3 @@ func (p *authParser) value() string {
 	}
 	return b.String()
 }
-
