@@ -113,4 +113,3 @@ func (d *directoryEntryDataSource) Read(ctx context.Context, req datasource.Read
 func callPositionValue(peer types.String, grouped types.Bool, profiles types.String) attr.Value {
 	return types.ObjectValueMust(callPositionAttrTypes, map[string]attr.Value{"peer": peer, "grouped": grouped, "profiles": profiles})
 }
-
