@@ -48,7 +48,7 @@ type bench struct {
 	tf   string
 
 	cliProvider, cliFloor, cliBare, cliNone string
-	hardDeadline                   time.Time // running commands are stopped here
+	hardDeadline                            time.Time // running commands are stopped here
 
 	plural     bool
 	pluralNote string
