@@ -146,7 +146,7 @@ func withReadOptions(attrs map[string]schema.Attribute) map[string]schema.Attrib
 	}
 	attrs["include_credentials"] = schema.BoolAttribute{
 		MarkdownDescription: "Fill the sensitive `credentials_json` with the access credentials the device returned (`pin`, switch " +
-			"codes `code`, card ids `card`, `virtCard`, `mobkey`, `fpt`). Default `false`: no credential is read into the state.",
+			"codes `code`, card ids `card`, `virtCard`, `mobkey`, `fpt`). Default `false`: `credentials_json` is null, and no credential reaches the state.",
 		Optional: true,
 	}
 	return attrs
