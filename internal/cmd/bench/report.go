@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,13 @@ const (
 	maxScanSeconds  = 10.0
 	maxScanGrowth   = 1.25 // t(10000)/t(1000) at most 1.25 times 10: linear, with room for noise
 )
+
+// byHand is the part of BENCHMARKS.md that make bench cannot measure within its budget
+// (profiles, A/B comparisons of candidate shapes): written by hand with the commands that
+// reproduce it, and appended to every report unchanged.
+//
+//go:embed byhand.md
+var byHand string
 
 // endpointOrder is the mock's endpoint list, in the order the tables show them.
 var endpointOrder = []string{
@@ -488,6 +496,9 @@ near a threshold should be measured again before anything is concluded from it.
   `+"`/proc/<pid>/status`"+`. The table shows the largest value of any provider process. VmHWM never
   decreases, so polling misses only growth in a process's last 50 ms. MB are 10^6 bytes.
 `, targetLatencyMS, rep.Opts.parallelism)
+	if byHand != "" {
+		b.WriteString("\n" + strings.TrimSpace(byHand) + "\n")
+	}
 	if len(rep.Notes) > 0 {
 		b.WriteString("\n## Left out or failed, and why\n\n")
 		for _, n := range rep.Notes {
