@@ -28,7 +28,8 @@ func stripLogic[T any](a T) T {
 	v := reflect.New(reflect.TypeOf(a)).Elem()
 	v.Set(reflect.ValueOf(a))
 	stripValue(v)
-	return v.Interface().(T)
+	out, _ := v.Interface().(T) // v was made of type T
+	return out
 }
 
 func stripValue(v reflect.Value) {
@@ -64,16 +65,16 @@ func stripValue(v reflect.Value) {
 }
 
 // resourceSchema is the real resource's schema, bare when the floor is.
-func resourceSchema(ctx context.Context, real resource.Resource, req resource.SchemaRequest, resp *resource.SchemaResponse) {
-	real.Schema(ctx, req, resp)
+func resourceSchema(ctx context.Context, wrapped resource.Resource, req resource.SchemaRequest, resp *resource.SchemaResponse) {
+	wrapped.Schema(ctx, req, resp)
 	if isBare() {
 		resp.Schema = stripLogic(resp.Schema)
 	}
 }
 
 // dataSourceSchema is the real data source's schema, bare when the floor is.
-func dataSourceSchema(ctx context.Context, real datasource.DataSource, req datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	real.Schema(ctx, req, resp)
+func dataSourceSchema(ctx context.Context, wrapped datasource.DataSource, req datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	wrapped.Schema(ctx, req, resp)
 	if isBare() {
 		resp.Schema = stripLogic(resp.Schema)
 	}

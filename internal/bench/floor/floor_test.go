@@ -214,11 +214,14 @@ func TestBareFloorStripsLogic(t *testing.T) {
 		bare = b
 		logic := 0
 		for _, newRes := range New("test")().Resources(ctx) {
-			r := newRes()
-			var real, floor resource.SchemaResponse
-			r.(*floorResource).real.Schema(ctx, resource.SchemaRequest{}, &real)
+			r, ok := newRes().(*floorResource)
+			if !ok {
+				t.Fatal("the floor's resources are not floorResource")
+			}
+			var orig, floor resource.SchemaResponse
+			r.real.Schema(ctx, resource.SchemaRequest{}, &orig)
 			r.Schema(ctx, resource.SchemaRequest{}, &floor)
-			if !floor.Schema.Type().TerraformType(ctx).Equal(real.Schema.Type().TerraformType(ctx)) {
+			if !floor.Schema.Type().TerraformType(ctx).Equal(orig.Schema.Type().TerraformType(ctx)) {
 				t.Errorf("bare=%s: the floor's type differs from the real schema's", b)
 			}
 			logic += countLogic(reflect.ValueOf(floor.Schema))
