@@ -37,6 +37,7 @@ func main() {
 	flag.Parse()
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+		followLiveHeap(memoryLimit)
 	}
 
 	// The framework's server, with the provider's own configuration
@@ -45,7 +46,9 @@ func main() {
 	if debugMode {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
+	stopProfiles := startProfiles(os.Getenv("PBX_PROFILE"))
 	err := tf6server.Serve(providerAddress, provider.NewProtocol6Server(version), opts...)
+	stopProfiles()
 	if err != nil {
 		log.Fatal(err.Error())
 	}

@@ -36,12 +36,14 @@ type directoryEntriesDataSource struct {
 }
 
 type directoryEntriesDataSourceModel struct {
-	UUIDs        types.List   `tfsdk:"uuids"`
-	ChangedSince types.Object `tfsdk:"changed_since"`
-	Entries      types.Map    `tfsdk:"entries"`
-	DeletedUUIDs types.List   `tfsdk:"deleted_uuids"`
-	Series       types.String `tfsdk:"series"`
-	Resync       types.Bool   `tfsdk:"resync"`
+	UUIDs           types.List   `tfsdk:"uuids"`
+	ChangedSince    types.Object `tfsdk:"changed_since"`
+	Entries         types.Map    `tfsdk:"entries"`
+	CredentialsJSON types.Map    `tfsdk:"credentials_json"`
+	DeletedUUIDs    types.List   `tfsdk:"deleted_uuids"`
+	Series          types.String `tfsdk:"series"`
+	Resync          types.Bool   `tfsdk:"resync"`
+	entryReadOptions
 }
 
 type changedSinceModel struct {
@@ -59,7 +61,7 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 			"(`POST /api/dir/get`, at most 1000 uuids a request, each uuid asked once), or every entry changed since a " +
 			"`timestamp` of a `series` (`POST /api/dir/query`). Prefer it to `for_each` over `pbx_directory_entry` beyond a " +
 			"few dozen entries: Terraform's own cost per data source grows faster than their number.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: withReadOptions(map[string]schema.Attribute{
 			"uuids": schema.ListAttribute{
 				MarkdownDescription: "uuids of the entries to read, any number; duplicates are read once. Conflicts with `changed_since`.",
 				Optional:            true,
@@ -89,6 +91,15 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 				Computed:     true,
 				NestedObject: schema.NestedAttributeObject{Attributes: withEntryAttributes(map[string]schema.Attribute{})},
 			},
+			"credentials_json": schema.MapAttribute{
+				MarkdownDescription: "With `include_credentials = true`: each entry's access credentials as a JSON object (`pin`, `code`, " +
+					"`card`, `virtCard`, `mobkey`, `fpt`, as far as the device returned them), keyed like `entries`. Null otherwise. " +
+					"Sensitive as a whole: one sensitive value for the data source, not one per entry, which Terraform would handle in " +
+					"time growing with the square of the entries.",
+				Computed:    true,
+				Sensitive:   true,
+				ElementType: types.StringType,
+			},
 			"deleted_uuids": schema.ListAttribute{
 				MarkdownDescription: "With `changed_since`: uuids of the entries deleted since then. Empty otherwise.",
 				Computed:            true,
@@ -102,7 +113,7 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 				MarkdownDescription: "With `changed_since`: true when its `series` is not the directory's, so `entries` holds every entry.",
 				Computed:            true,
 			},
-		},
+		}),
 	}
 }
 
@@ -135,18 +146,22 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		return
 	}
 	state := cfg
+	withJSON, withCreds := cfg.IncludeFieldsJSON.ValueBool(), cfg.IncludeCredentials.ValueBool()
+	fields := cfg.fieldList()
 	entries := map[string]attr.Value{}
+	creds := map[string]attr.Value{}
 	deleted := []string{}
 	add := func(key string, r *pbxapi.EntryResult) bool {
-		v, err := entryValuesFrom(r)
+		v, c, err := entryValuesFrom(r, withJSON, withCreds)
 		if err != nil {
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", key), err.Error())
 			return false
 		}
-		obj, diags := types.ObjectValueFrom(ctx, entryObjectType.AttrTypes, v)
-		resp.Diagnostics.Append(diags...)
-		entries[key] = obj
-		return !diags.HasError()
+		entries[key] = entryObjectValue(v)
+		if withCreds {
+			creds[key] = c
+		}
+		return true
 	}
 
 	if cfg.ChangedSince.IsNull() {
@@ -155,7 +170,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		set, err := d.client.ReadEntries(ctx, uuids, []string{})
+		set, err := d.client.ReadEntries(ctx, uuids, fields)
 		if err != nil {
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read %d directory entries", len(uuids)), describe(err))
 			return
@@ -198,7 +213,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		res, err := d.client.QueryEntries(ctx, since.Series.ValueString(), since.Timestamp.ValueInt64(), []string{})
+		res, err := d.client.QueryEntries(ctx, since.Series.ValueString(), since.Timestamp.ValueInt64(), fields)
 		if err != nil {
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to query directory entries changed since %d (series %s)", since.Timestamp.ValueInt64(), since.Series.ValueString()), describe(err))
 			return
@@ -220,6 +235,11 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 	l, diags := types.ListValueFrom(ctx, types.StringType, deleted)
 	resp.Diagnostics.Append(diags...)
 	state.Entries, state.DeletedUUIDs = m, l
+	state.CredentialsJSON = types.MapNull(types.StringType)
+	if withCreds {
+		state.CredentialsJSON, diags = types.MapValue(types.StringType, creds)
+		resp.Diagnostics.Append(diags...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}

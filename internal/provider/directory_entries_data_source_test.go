@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -56,7 +57,24 @@ func TestAccDirectoryEntriesDataSource_uuids(t *testing.T) {
 					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("name"), knownvalue.StringExact("Bob")),
 					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries"), knownvalue.MapSizeExact(3)),
 					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("series"), knownvalue.StringExact("6423407687606431951")),
-					statecheck.ExpectSensitiveValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("fields_json")),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("fields_json"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("credentials_json"), knownvalue.Null()),
+				},
+			},
+			{
+				// The field selection reaches the device; fields_json and the
+				// credentials only on request, the credentials in one
+				// sensitive map beside the entries.
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q, %q]\n  fields = [\"name\", \"access.pin\"]\n  include_fields_json = true\n  include_credentials = true", bobUUID, entryUUID)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(entryUUID), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"name": knownvalue.StringExact("ABCD"), "email": knownvalue.Null(), "fields_json": knownvalue.StringRegexp(regexp.MustCompile(`^\{"name":"ABCD","timestamp":\d+,"uuid":"` + entryUUID + `"\}$`)),
+					})),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("credentials_json"), knownvalue.MapExact(map[string]knownvalue.Check{
+						entryUUID: knownvalue.StringExact(`{"pin":"4321"}`),
+						bobUUID:   knownvalue.StringExact(`{"pin":""}`),
+					})),
+					statecheck.ExpectSensitiveValue(entriesAddr, tfjsonpath.New("credentials_json")),
 				},
 			},
 		},

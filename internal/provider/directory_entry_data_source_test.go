@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -73,8 +74,27 @@ func TestAccDirectoryEntryDataSource_found(t *testing.T) {
 						knownvalue.ObjectExact(map[string]knownvalue.Check{"peer": knownvalue.StringExact("200"), "grouped": knownvalue.Bool(true), "profiles": knownvalue.StringExact("1")}),
 						knownvalue.ObjectExact(map[string]knownvalue.Check{"peer": knownvalue.StringExact(""), "grouped": knownvalue.Bool(false), "profiles": knownvalue.StringExact("")}),
 					})),
-					statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("fields_json"), knownvalue.StringRegexp(regexp.MustCompile(`"pin":"4321"`))),
-					statecheck.ExpectSensitiveValue(entryAddr, tfjsonpath.New("fields_json")),
+					// Nothing beyond the typed attributes unless asked for.
+					statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("fields_json"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("credentials_json"), knownvalue.Null()),
+					statecheck.ExpectSensitiveValue(entryAddr, tfjsonpath.New("credentials_json")),
+					stateLacks("4321"),
+				},
+			},
+			{
+				// fields_json on request, without the credentials; those only
+				// in the sensitive credentials_json.
+				Config: entryConfig(p, entryUUID, "include_fields_json = true\n  include_credentials = true"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("fields_json"), knownvalue.StringFunc(func(v string) error {
+						if !strings.Contains(v, `"name":"ABCD"`) || strings.Contains(v, "4321") || strings.Contains(v, `"pin"`) {
+							return fmt.Errorf("fields_json %s: want the entry without its PIN", v)
+						}
+						return nil
+					})),
+					statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("credentials_json"), knownvalue.StringExact(
+						`{"card":["",""],"code":["","","",""],"fpt":"","mobkey":"","pin":"4321","virtCard":""}`)),
+					statecheck.ExpectSensitiveValue(entryAddr, tfjsonpath.New("credentials_json")),
 				},
 			},
 			// A change on the device shows in the next read, with a higher timestamp.
@@ -97,13 +117,14 @@ func TestAccDirectoryEntryDataSource_fieldsSelection(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			// Lower-case uuid: the device matches case-insensitively.
-			Config: entryConfig(p, "01234567-89ab-cdef-0123-456789abcdef", `fields = ["name", "callPos[1].grouped"]`),
+			Config: entryConfig(p, "01234567-89ab-cdef-0123-456789abcdef", "fields = [\"name\", \"callPos[1].grouped\"]\n  include_fields_json = true\n  include_credentials = true"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("name"), knownvalue.StringExact("ABCD")),
 				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("email"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("call_positions").AtSliceIndex(1).AtMapKey("grouped"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("call_positions").AtSliceIndex(1).AtMapKey("peer"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("fields_json"), knownvalue.StringRegexp(regexp.MustCompile(`^[^@]*$`))),
+				statecheck.ExpectKnownValue(entryAddr, tfjsonpath.New("credentials_json"), knownvalue.StringExact("{}")),
 			},
 		}},
 	})

@@ -50,7 +50,7 @@ func (e *directoryEntryEphemeralResource) Schema(ctx context.Context, _ ephemera
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one entry of the 2N intercom directory with `POST /api/dir/get`, like the `pbx_directory_entry` data " +
-			"source, but as an ephemeral resource (Terraform 1.10 or later): the result, PINs and access codes in `fields_json` included, " +
+			"source, but as an ephemeral resource (Terraform 1.10 or later): the result, PINs, switch codes and card ids in `credentials_json` (with `include_credentials = true`) included, " +
 			"is never stored in the plan or the state. Use it to hand an entry's credentials to a write-only argument or a provider " +
 			"configuration.",
 		Attributes: attrs,

@@ -57,7 +57,8 @@ func TestAccDirectoryEntryEphemeral(t *testing.T) {
 	p := newTestPBX(t, withPINEntry)
 	read := p.providerConfig() + fmt.Sprintf(`
 ephemeral "pbx_directory_entry" "door" {
-  uuid = %q
+  uuid                = %q
+  include_credentials = true
 }
 `, entryUUID)
 	tfresource.ParallelTest(t, tfresource.TestCase{
@@ -77,7 +78,7 @@ resource "echo" "door" {}
 					statecheck.ExpectKnownValue("echo.door", tfjsonpath.New("data").AtMapKey("name"), knownvalue.StringExact("ABCD")),
 					statecheck.ExpectKnownValue("echo.door", tfjsonpath.New("data").AtMapKey("series"), knownvalue.StringExact("6423407687606431951")),
 					statecheck.ExpectKnownValue("echo.door", tfjsonpath.New("data").AtMapKey("call_positions").AtSliceIndex(1).AtMapKey("peer"), knownvalue.StringExact("200")),
-					statecheck.ExpectKnownValue("echo.door", tfjsonpath.New("data").AtMapKey("fields_json"),
+					statecheck.ExpectKnownValue("echo.door", tfjsonpath.New("data").AtMapKey("credentials_json"),
 						knownvalue.StringRegexp(regexp.MustCompile(`"pin":"`+ephemeralPIN+`"`))),
 				},
 			},
@@ -85,14 +86,15 @@ resource "echo" "door" {}
 			{
 				Config: p.providerConfig() + fmt.Sprintf(`
 ephemeral "pbx_directory_entry" "door" {
-  uuid   = %q
-  fields = ["access.pin"]
+  uuid                = %q
+  fields              = ["access.pin"]
+  include_credentials = true
 }
 
 resource "pbx_user" "door" {
   number            = "700"
   name              = "Front door"
-  secret_wo         = jsondecode(ephemeral.pbx_directory_entry.door.fields_json).access.pin
+  secret_wo         = jsondecode(ephemeral.pbx_directory_entry.door.credentials_json).pin
   secret_wo_version = 1
 }
 `, entryUUID),
@@ -128,7 +130,7 @@ func TestDirectoryEntryEphemeralSchema(t *testing.T) {
 			t.Errorf("%s differs: ephemeral %+v, data source %+v", name, ea, da)
 		}
 	}
-	if !eresp.Schema.Attributes["fields_json"].IsSensitive() {
-		t.Error("fields_json is not sensitive")
+	if !eresp.Schema.Attributes["credentials_json"].IsSensitive() {
+		t.Error("credentials_json is not sensitive")
 	}
 }

@@ -185,9 +185,9 @@ func (d *direct) importState(id string) diag.Diagnostics {
 func (d *direct) readEntry(t *testing.T, uuid string) diag.Diagnostics {
 	t.Helper()
 	m := directoryEntryDataSourceModel{
-		UUID:        types.StringValue(uuid),
-		Fields:      types.ListNull(types.StringType),
-		entryValues: entryValues{CallPositions: types.ListNull(types.ObjectType{AttrTypes: callPositionAttrTypes})},
+		UUID:             types.StringValue(uuid),
+		entryReadOptions: entryReadOptions{Fields: types.ListNull(types.StringType)},
+		entryValues:      entryValues{CallPositions: types.ListNull(types.ObjectType{AttrTypes: callPositionAttrTypes})},
 	}
 	sch := d.entrySch.Schema
 	st := tfsdk.State{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(d.ctx), nil)}

@@ -12,6 +12,19 @@ data "pbx_directory_entries" "people" {
   uuids = values(local.people)
 }
 
+# Only the fields needed, and the door PINs in the sensitive credentials_json
+# (one sensitive map beside the entries).
+data "pbx_directory_entries" "door_pins" {
+  uuids               = values(local.people)
+  fields              = ["name", "access.pin"]
+  include_credentials = true
+}
+
+output "door_pins" {
+  value     = { for who, uuid in local.people : who => jsondecode(data.pbx_directory_entries.door_pins.credentials_json[uuid]).pin }
+  sensitive = true
+}
+
 output "names" {
   value = { for who, uuid in local.people : who => data.pbx_directory_entries.people.entries[uuid].name }
 }

@@ -3,11 +3,12 @@ data "pbx_directory_entry" "reception" {
   uuid = "01234567-89AB-CDEF-0123-456789ABCDEF"
 }
 
-# Restrict the read to a few fields (dotted paths select sub-fields);
-# fields_json then holds exactly what the device returned.
+# Restrict the read to a few fields (dotted paths select sub-fields), and
+# keep what the device returned for them as JSON in fields_json.
 data "pbx_directory_entry" "reception_peers" {
-  uuid   = "01234567-89AB-CDEF-0123-456789ABCDEF"
-  fields = ["name", "callPos.peer"]
+  uuid                = "01234567-89AB-CDEF-0123-456789ABCDEF"
+  fields              = ["name", "callPos.peer"]
+  include_fields_json = true
 }
 
 output "reception_name" {

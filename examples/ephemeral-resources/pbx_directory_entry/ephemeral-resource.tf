@@ -1,8 +1,9 @@
 # Terraform 1.10+ (OpenTofu 1.11+): read a directory entry without storing
 # anything of it in the plan or the state.
 ephemeral "pbx_directory_entry" "door" {
-  uuid   = "01234567-89AB-CDEF-0123-456789ABCDEF"
-  fields = ["access.pin"]
+  uuid                = "01234567-89AB-CDEF-0123-456789ABCDEF"
+  fields              = ["access.pin"]
+  include_credentials = true
 }
 
 # The entry's PIN as the write-only secret of the door phone's extension
@@ -10,6 +11,6 @@ ephemeral "pbx_directory_entry" "door" {
 resource "pbx_user" "door" {
   number            = "700"
   name              = "Front door"
-  secret_wo         = jsondecode(ephemeral.pbx_directory_entry.door.fields_json).access.pin
+  secret_wo         = jsondecode(ephemeral.pbx_directory_entry.door.credentials_json).pin
   secret_wo_version = 1
 }

@@ -55,7 +55,7 @@ func (p *floorProvider) DataSources(ctx context.Context) []func() datasource.Dat
 		// The framework makes a data source per request; its schema is read once.
 		schema := sync.OnceValue(func() dsschema.Schema {
 			var resp datasource.SchemaResponse
-			newReal().Schema(ctx, datasource.SchemaRequest{}, &resp)
+			dataSourceSchema(ctx, newReal(), datasource.SchemaRequest{}, &resp)
 			return resp.Schema
 		})
 		out = append(out, func() datasource.DataSource { return &floorDataSource{real: newReal(), schema: schema} })
@@ -73,7 +73,7 @@ func (r *floorResource) Metadata(ctx context.Context, req resource.MetadataReque
 }
 
 func (r *floorResource) Schema(ctx context.Context, req resource.SchemaRequest, resp *resource.SchemaResponse) {
-	r.real.Schema(ctx, req, resp)
+	resourceSchema(ctx, r.real, req, resp)
 }
 
 func (r *floorResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -111,7 +111,7 @@ func (d *floorDataSource) Metadata(ctx context.Context, req datasource.MetadataR
 }
 
 func (d *floorDataSource) Schema(ctx context.Context, req datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	d.real.Schema(ctx, req, resp)
+	dataSourceSchema(ctx, d.real, req, resp)
 }
 
 func (d *floorDataSource) Read(_ context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

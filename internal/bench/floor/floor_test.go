@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math/big"
+	"reflect"
 	"regexp"
 	"testing"
 
@@ -202,4 +203,67 @@ func TestFloorDataSourceRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBareFloorStripsLogic: the bare floor's schemas keep every attribute's type and
+// flags and lose every validator, plan modifier and default, nested ones included.
+func TestBareFloorStripsLogic(t *testing.T) {
+	ctx := context.Background()
+	defer func(old string) { bare = old }(bare)
+	for _, b := range []string{"false", "true"} {
+		bare = b
+		logic := 0
+		for _, newRes := range New("test")().Resources(ctx) {
+			r, ok := newRes().(*floorResource)
+			if !ok {
+				t.Fatal("the floor's resources are not floorResource")
+			}
+			var orig, floor resource.SchemaResponse
+			r.real.Schema(ctx, resource.SchemaRequest{}, &orig)
+			r.Schema(ctx, resource.SchemaRequest{}, &floor)
+			if !floor.Schema.Type().TerraformType(ctx).Equal(orig.Schema.Type().TerraformType(ctx)) {
+				t.Errorf("bare=%s: the floor's type differs from the real schema's", b)
+			}
+			logic += countLogic(reflect.ValueOf(floor.Schema))
+		}
+		for _, newDS := range New("test")().DataSources(ctx) {
+			var floor datasource.SchemaResponse
+			newDS().Schema(ctx, datasource.SchemaRequest{}, &floor)
+			logic += countLogic(reflect.ValueOf(floor.Schema))
+		}
+		if got := logic > 0; got != (b == "false") {
+			t.Errorf("bare=%s: %d validators, plan modifiers and defaults in the floor's schemas", b, logic)
+		}
+	}
+}
+
+// countLogic counts the non-empty Validators, PlanModifiers and Default fields in v.
+func countLogic(v reflect.Value) int {
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return countLogic(v.Elem())
+	case reflect.Map:
+		n := 0
+		for it := v.MapRange(); it.Next(); {
+			n += countLogic(it.Value())
+		}
+		return n
+	case reflect.Struct:
+		n := 0
+		for _, name := range strippedFields {
+			if f := v.FieldByName(name); f.IsValid() && !f.IsZero() {
+				n++
+			}
+		}
+		for _, name := range []string{"Attributes", "NestedObject"} {
+			if f := v.FieldByName(name); f.IsValid() {
+				n += countLogic(f)
+			}
+		}
+		return n
+	}
+	return 0
 }

@@ -12,6 +12,10 @@
 // Configure, ValidateConfig and ModifyPlan methods are not wrapped, since they are the
 // provider's cost, not the framework's.
 //
+// Built with -ldflags "-X main.bare=true" it is the bare floor: the same attribute
+// names, types and flags with every validator, plan modifier and default removed
+// (bare.go), the least a provider of this attribute shape can cost.
+//
 // The bench installs the binary as terraform-provider-pbx in a dev_overrides directory
 // of its own, so that the same configurations run against the real provider and the
 // floor.

@@ -17,6 +17,7 @@ import (
 const (
 	targetPBX   = "pbx"            // the provider under test, against the mock
 	targetFloor = "floor"          // internal/bench/floor: the same schemas, no I/O
+	targetBare  = "bare floor"     // the same attribute shape without validators, plan modifiers, defaults
 	targetData  = "terraform_data" // Terraform's built-in resource
 )
 
@@ -46,8 +47,8 @@ type bench struct {
 	mock *mockProcess
 	tf   string
 
-	cliProvider, cliFloor, cliNone string
-	hardDeadline                   time.Time // running commands are stopped here
+	cliProvider, cliFloor, cliBare, cliNone string
+	hardDeadline                            time.Time // running commands are stopped here
 
 	plural     bool
 	pluralNote string
@@ -68,8 +69,9 @@ func (b *bench) note(format string, args ...any) {
 func (b *bench) writeCLIConfigs() error {
 	b.cliProvider = filepath.Join(b.tmp, "provider.tfrc")
 	b.cliFloor = filepath.Join(b.tmp, "floor.tfrc")
+	b.cliBare = filepath.Join(b.tmp, "bare.tfrc")
 	b.cliNone = filepath.Join(b.tmp, "none.tfrc")
-	for file, dir := range map[string]string{b.cliProvider: b.bins.providerDir, b.cliFloor: b.bins.floorDir} {
+	for file, dir := range map[string]string{b.cliProvider: b.bins.providerDir, b.cliFloor: b.bins.floorDir, b.cliBare: b.bins.bareDir} {
 		cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"pbx-iac/pbx\" = %q\n  }\n  direct {}\n}\n", filepath.ToSlash(dir))
 		if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
 			return err
@@ -209,6 +211,21 @@ func (b *bench) dataSourceRuns(ctx context.Context, target string, n, lat int) e
 	return nil
 }
 
+// scanRun plans one pbx_directory_entries over all n entries of the directory (no
+// state: the data source is read during plan).
+func (b *bench) scanRun(ctx context.Context, target string, n, lat int) error {
+	dir, err := b.workDir(target, lat, fmt.Sprintf("scan-%d", n), generateConfig(kindPlural, n, true))
+	if err != nil {
+		return err
+	}
+	r := result{N: n, Target: target, LatencyMS: lat, Kind: kindScan, Phase: "plan"}
+	if err := b.measure(ctx, &r, dir, "plan", "-detailed-exitcode"); err != nil {
+		return err
+	}
+	b.record(r)
+	return nil
+}
+
 func (b *bench) record(r result) {
 	status := "ok"
 	switch {
@@ -251,6 +268,8 @@ func (b *bench) measure(ctx context.Context, r *result, dir, command string, arg
 		cli, exe = b.cliProvider, b.bins.provider
 	case targetFloor:
 		cli, exe = b.cliFloor, b.bins.floor
+	case targetBare:
+		cli, exe = b.cliBare, b.bins.bare
 	}
 	var logOffset int64
 	if r.Target == targetPBX {

@@ -134,8 +134,11 @@ func TestTargets(t *testing.T) {
 			Wall: time.Duration(secs * float64(time.Second)), Requests: req, ProviderKB: kb}
 	}
 	base := []result{
-		res(targetFloor, kindUsers, 1000, 0, "apply", 10, nil, 50000),
-		res(targetFloor, kindUsers, 1000, 0, "plan", 10, nil, 50000),
+		res(targetBare, kindUsers, 1000, 0, "apply", 10, nil, 50000),
+		res(targetBare, kindUsers, 1000, 0, "plan", 10, nil, 50000),
+		res(targetFloor, kindUsers, 1000, 0, "apply", 1, nil, 50000), // not the ratios' basis
+		res(targetFloor, kindUsers, 1000, 0, "plan", 1, nil, 50000),
+		res(targetPBX, kindScan, 1000, 20, "plan", 1, map[string]int{"dir/get": 2}, 40000),
 		res(targetPBX, kindPlural, 500, 20, "plan", 0.5, map[string]int{"dir/query": 1}, 40000),
 		res(targetPBX, kindUsers, 5000, 20, "plan", 50, map[string]int{"users/search": 1}, 140000),
 	}
@@ -143,22 +146,24 @@ func TestTargets(t *testing.T) {
 		res(targetPBX, kindUsers, 1000, 20, "apply", 11, map[string]int{"users/add": 1000, "users/search": 1}, 60000),
 		res(targetPBX, kindUsers, 1000, 20, "plan", 10.5, map[string]int{"users/search": 1, "dir/query": 2}, 60000),
 		res(targetPBX, kindSingular, 500, 20, "plan", 6, map[string]int{"dir/get": 500}, 60000),
+		res(targetPBX, kindScan, 10000, 20, "plan", 9, map[string]int{"dir/get": 11}, 90000),
 	)
 	bad := append(append([]result{}, base...),
 		res(targetPBX, kindUsers, 1000, 20, "apply", 12, map[string]int{"users/add": 1000, "dir/get": 11}, 60000),
 		res(targetPBX, kindUsers, 1000, 20, "plan", 12, map[string]int{"users/search": 1000}, 60000),
 		res(targetPBX, kindSingular, 500, 20, "plan", 4, map[string]int{"dir/get": 500}, 60000),
 		res(targetPBX, kindUsers, 5000, 20, "apply", 50, map[string]int{"users/add": 5000}, 160000),
+		res(targetPBX, kindScan, 10000, 20, "plan", 13, map[string]int{"dir/get": 11}, 90000),
 	)
-	opts := options{ns: []int{1000, 5000}, latencies: []int{20}, parallelism: 10}
+	opts := options{ns: []int{1000, 5000}, latencies: []int{20}, scans: []int{1000, 10000}, parallelism: 10}
 	for _, tc := range []struct {
 		name    string
 		results []result
 		want    []string
 	}{
-		{"all met", good, []string{"yes", "yes", "yes", "yes", "yes", "yes"}},
-		{"all missed", bad, []string{"**no**", "**no**", "**no**", "**no**", "**no**", "**no**"}},
-		{"nothing run", nil, []string{"not measured", "not measured", "not measured", "not measured", "not measured", "not measured"}},
+		{"all met", good, []string{"yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes"}},
+		{"all missed", bad, []string{"**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**"}},
+		{"nothing run", nil, []string{"not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := report{Opts: opts, Results: tc.results, Plural: true}
@@ -184,7 +189,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || len(o.ns) != 2 || o.ns[1] != 1000 || len(o.latencies) != 1 || o.parallelism != 10 {
 		t.Errorf("got %+v, %v", o, err)
 	}
-	for _, args := range [][]string{{"-n", "1"}, {"-n", "x"}, {"-n", "20000"}, {"-latency", "-2"}, {"-parallelism", "0"}, {"extra"}} {
+	for _, args := range [][]string{{"-n", "1"}, {"-n", "x"}, {"-n", "20000"}, {"-entries", "10001"}, {"-entries", "0"}, {"-latency", "-2"}, {"-parallelism", "0"}, {"extra"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
 		}
@@ -192,26 +197,30 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestPlanOrder(t *testing.T) {
-	got := plan([]int{1000, 100}, []int{2, 20}, true)
+	got := plan([]int{1000, 100}, []int{2, 20}, []int{5000, 1000}, true)
 	var names []string
 	for _, j := range got {
 		names = append(names, j.String())
 	}
 	want := []string{
 		"N=100 users, pbx at 20 ms", "50 singular vs plural data sources, pbx at 20 ms",
+		"N=100 users, bare floor",
 		"N=100 users, floor", "50 singular vs plural data sources, floor",
 		"N=100 users, terraform_data",
 		"N=1000 users, pbx at 20 ms", "500 singular vs plural data sources, pbx at 20 ms",
+		"N=1000 users, bare floor",
 		"N=1000 users, floor", "500 singular vs plural data sources, floor",
 		"N=1000 users, terraform_data",
+		"directory scan of 1000 entries, pbx at 20 ms", "directory scan of 1000 entries, bare floor",
+		"directory scan of 5000 entries, pbx at 20 ms", "directory scan of 5000 entries, bare floor",
 		"N=100 users, pbx at 2 ms", "50 singular vs plural data sources, pbx at 2 ms",
 		"N=1000 users, pbx at 2 ms", "500 singular vs plural data sources, pbx at 2 ms",
 	}
 	if strings.Join(names, "\n") != strings.Join(want, "\n") {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
-	if got := plan([]int{100}, []int{20}, false); len(got) != 3 {
-		t.Errorf("without the plural data source: %d jobs, want 3 (pbx, floor, terraform_data users)", len(got))
+	if got := plan([]int{100}, []int{20}, []int{1000}, false); len(got) != 4 {
+		t.Errorf("without the plural data source: %d jobs, want 4 (pbx, bare floor, floor, terraform_data users)", len(got))
 	}
 }
 

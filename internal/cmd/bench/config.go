@@ -34,6 +34,9 @@ const (
 	kindSingular
 	// kindPlural: one pbx_directory_entries over entries 0..N-1.
 	kindPlural
+	// kindScan: the same configuration as kindPlural over a whole directory of N
+	// entries (the directory scan table).
+	kindScan
 )
 
 // generateConfig returns main.tf for n objects of kind. Users and uuids are literal

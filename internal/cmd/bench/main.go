@@ -39,6 +39,7 @@ type options struct {
 	out            string
 	version        string
 	ns             []int
+	scans          []int
 	latencies      []int
 	parallelism    int
 	singularMaxN   int
@@ -66,11 +67,12 @@ func main() {
 
 func parseFlags(args []string) (options, error) {
 	var o options
-	var ns, lat string
+	var ns, lat, scans string
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "write the report to this file (relative to the repository root)")
 	fs.StringVar(&o.version, "version", "0.1.0-dev", "provider version to build (the commit is appended)")
 	fs.StringVar(&ns, "n", "100,1000,5000", "numbers of users, comma-separated")
+	fs.StringVar(&scans, "entries", "1000,2500,5000,10000", "directory sizes read whole by one pbx_directory_entries (at 20 ms), comma-separated")
 	fs.StringVar(&lat, "latency", "2,20", "latencies injected into every mock API request, in ms, comma-separated")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
 	fs.IntVar(&o.singularMaxN, "singular-max-n", 1000, "largest N whose N/2 singular data sources are planned (Terraform's cost grows faster than N)")
@@ -91,6 +93,14 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.latencies, err = parseInts(lat); err != nil {
 		return o, fmt.Errorf("-latency: %w", err)
+	}
+	if o.scans, err = parseInts(scans); err != nil {
+		return o, fmt.Errorf("-entries: %w", err)
+	}
+	for _, n := range o.scans {
+		if n < 1 || n > 10000 {
+			return o, fmt.Errorf("-entries: %d is not between 1 and 10000 (the mock holds 10000 directory entries)", n)
+		}
 	}
 	for _, n := range o.ns {
 		if n < 2 || n > 9000 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +19,18 @@ const (
 	maxApplyRatio   = 1.15
 	maxPluralRatio  = 0.10
 	maxRSSMB        = 150.0
+	scanTargetN     = 10000 // a whole directory
+	scanBaseN       = 1000
+	maxScanSeconds  = 10.0
+	maxScanGrowth   = 1.25 // t(10000)/t(1000) at most 1.25 times 10: linear, with room for noise
 )
+
+// byHand is the part of BENCHMARKS.md that make bench cannot measure within its budget
+// (profiles, A/B comparisons of candidate shapes): written by hand with the commands that
+// reproduce it, and appended to every report unchanged.
+//
+//go:embed byhand.md
+var byHand string
 
 // endpointOrder is the mock's endpoint list, in the order the tables show them.
 var endpointOrder = []string{
@@ -42,6 +54,7 @@ func label(r result) string {
 	}
 	what := map[configKind]string{
 		kindUsers: "users", kindUsersData: "users", kindSingular: "singular data sources", kindPlural: "plural data source",
+		kindScan: "directory scan",
 	}[r.Kind]
 	return fmt.Sprintf("%s, %s N=%d, %s", t, what, r.N, r.Phase)
 }
@@ -195,6 +208,9 @@ func (rep report) rows(kinds ...configKind) []row {
 	for _, lat := range rep.Opts.latencies {
 		out = append(out, row{targetPBX, lat})
 	}
+	if slices.Contains(kinds, kindUsers) {
+		out = append(out, row{targetBare, 0})
+	}
 	out = append(out, row{targetFloor, 0})
 	if slices.Contains(kinds, kindUsersData) {
 		out = append(out, row{targetData, 0})
@@ -207,18 +223,20 @@ func (rw row) name() string {
 	case targetPBX:
 		return fmt.Sprintf("pbx, %d ms", rw.lat)
 	case targetFloor:
-		return "plugin floor"
+		return "schema floor"
+	case targetBare:
+		return "bare floor"
 	}
 	return "`terraform_data`"
 }
 
 func (rep report) usersTable() string {
 	var b strings.Builder
-	b.WriteString("| N | target | apply | apply / floor | no-change plan | plan / floor | plan empty | requests, apply | requests, plan | provider peak RSS, apply / plan |\n")
+	b.WriteString("| N | target | apply | apply / bare floor | no-change plan | plan / bare floor | plan empty | requests, apply | requests, plan | provider peak RSS, apply / plan |\n")
 	b.WriteString("|---:|---|---:|---:|---:|---:|---|---|---|---:|\n")
 	for _, n := range rep.Opts.ns {
-		floorApply := rep.find(targetFloor, kindUsers, n, 0, "apply")
-		floorPlan := rep.find(targetFloor, kindUsers, n, 0, "plan")
+		floorApply := rep.find(targetBare, kindUsers, n, 0, "apply")
+		floorPlan := rep.find(targetBare, kindUsers, n, 0, "plan")
 		for _, rw := range rep.rows(kindUsers, kindUsersData) {
 			kind := kindUsers
 			if rw.target == targetData {
@@ -297,8 +315,8 @@ func (rep report) targets() []target {
 	} else {
 		notRun(what, "no successful plan at 20 ms")
 	}
-	what = fmt.Sprintf("The same plan at N=%d, %d ms: at most %.2fx the plugin floor's plan", targetN, targetLatencyMS, maxPlanRatio)
-	pp, fp := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "plan"), rep.find(targetFloor, kindUsers, targetN, 0, "plan")
+	what = fmt.Sprintf("The same plan at N=%d, %d ms: at most %.2fx the bare floor's plan", targetN, targetLatencyMS, maxPlanRatio)
+	pp, fp := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "plan"), rep.find(targetBare, kindUsers, targetN, 0, "plan")
 	if v, ok := ratioValue(pp, fp); ok {
 		out = append(out, target{what, fmt.Sprintf("%.2fx (%s vs %s)%s", v, seconds(pp.Wall), seconds(fp.Wall), suffix), metCell(v <= maxPlanRatio)})
 	} else {
@@ -322,8 +340,8 @@ func (rep report) targets() []target {
 	} else {
 		notRun(what, "no successful apply at 20 ms")
 	}
-	what = fmt.Sprintf("The same apply at N=%d, %d ms: at most %.2fx the plugin floor's apply", targetN, targetLatencyMS, maxApplyRatio)
-	pa, fa := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "apply"), rep.find(targetFloor, kindUsers, targetN, 0, "apply")
+	what = fmt.Sprintf("The same apply at N=%d, %d ms: at most %.2fx the bare floor's apply", targetN, targetLatencyMS, maxApplyRatio)
+	pa, fa := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "apply"), rep.find(targetBare, kindUsers, targetN, 0, "apply")
 	if v, ok := ratioValue(pa, fa); ok {
 		out = append(out, target{what, fmt.Sprintf("%.2fx (%s vs %s)", v, seconds(pa.Wall), seconds(fa.Wall)), metCell(v <= maxApplyRatio)})
 	} else {
@@ -343,7 +361,23 @@ func (rep report) targets() []target {
 		notRun(what, "no successful pair of plans")
 	}
 
-	// 4. Provider peak RSS at N=5000.
+	// 4. A whole directory of 10,000 entries in one plan, linear from 1000.
+	what = fmt.Sprintf("One `pbx_directory_entries` reading a whole directory of %d entries: plan within %.0f s (%d ms)", scanTargetN, maxScanSeconds, targetLatencyMS)
+	big, small := rep.find(targetPBX, kindScan, scanTargetN, targetLatencyMS, "plan"), rep.find(targetPBX, kindScan, scanBaseN, targetLatencyMS, "plan")
+	if big != nil && big.Err == "" {
+		out = append(out, target{what, seconds(big.Wall), metCell(big.Wall.Seconds() <= maxScanSeconds)})
+	} else {
+		notRun(what, "no successful plan")
+	}
+	what = fmt.Sprintf("The same plan linear from %d: at %d entries at most %.2f times %d times the plan at %d", scanBaseN, scanTargetN, maxScanGrowth, scanTargetN/scanBaseN, scanBaseN)
+	if v, ok := ratioValue(big, small); ok {
+		out = append(out, target{what, fmt.Sprintf("%.1fx for %dx the entries (%s vs %s)", v, scanTargetN/scanBaseN, seconds(big.Wall), seconds(small.Wall)),
+			metCell(v <= maxScanGrowth*float64(scanTargetN/scanBaseN))})
+	} else {
+		notRun(what, "no successful pair of plans")
+	}
+
+	// 5. Provider peak RSS at N=5000.
 	what = fmt.Sprintf("Provider peak RSS at N=%d under %.0f MB (users apply and plan, every latency)", targetRSSN, maxRSSMB)
 	var peak int64
 	for _, r := range rep.Results {
@@ -359,9 +393,31 @@ func (rep report) targets() []target {
 	return out
 }
 
+// scanTable: one plural data source over a whole directory, by its size.
+func (rep report) scanTable() string {
+	var b strings.Builder
+	b.WriteString("| entries | target | plan | per 1000 entries | / bare floor | requests | provider peak RSS |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---|---:|\n")
+	for _, n := range rep.Opts.scans {
+		bare := rep.find(targetBare, kindScan, n, 0, "plan")
+		for _, rw := range []row{{targetPBX, targetLatencyMS}, {targetBare, 0}} {
+			r := rep.find(rw.target, kindScan, n, rw.lat, "plan")
+			if r == nil {
+				continue
+			}
+			per := "n/a"
+			if r.Err == "" {
+				per = fmt.Sprintf("%.2f s", r.Wall.Seconds()*1000/float64(n))
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s |\n", n, rw.name(), wallCell(r), per, ratio(r, bare), requestsCell(r), rssCell(r))
+		}
+	}
+	return b.String()
+}
+
 func (rep report) targetsTable() string {
 	var b strings.Builder
-	b.WriteString("| target (issue 8) | measured | met |\n|---|---|---|\n")
+	b.WriteString("| target (issues 8 and 15) | measured | met |\n|---|---|---|\n")
 	for _, t := range rep.targets() {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.what, t.measured, t.met)
 	}
@@ -399,6 +455,8 @@ near a threshold should be measured again before anything is concluded from it.
 		e.GoVersion, e.TerraformVersion, e.ProviderVersion, rep.targetsTable(), rep.usersTable())
 	if rep.Plural {
 		b.WriteString(rep.dataSourceTable())
+		b.WriteString("\n## A whole directory in one plan\n\n")
+		b.WriteString(rep.scanTable())
 	} else {
 		b.WriteString("Not measured: the provider has no `pbx_directory_entries` data source yet.\n")
 	}
@@ -410,13 +468,17 @@ near a threshold should be measured again before anything is concluded from it.
   named after it. When the provider has it, one `+"`pbx_directory_entries`"+` reads all N seeded entries (a
   superset of the linked ones, as the issue's first target states it). The data-source comparison plans
   N/2 `+"`pbx_directory_entry`"+` (`+"`for_each`"+`) against one `+"`pbx_directory_entries`"+` over the same N/2 uuids,
-  with no state.
+  with no state. The directory scan plans one `+"`pbx_directory_entries`"+` over every entry of a directory
+  seeded with that many entries (pbx at %d ms, and the bare floor), with no state.
 - **Targets.** *pbx*: the provider built from this tree, against the mock PBX (internal/cmd/pbxmock)
   on 127.0.0.1, with the latency added to every API request through the mock's fault API
-  (`+"`PUT /_mock/faults`"+`, endpoint `+"`*`"+`). *plugin floor* (internal/bench/floor): a terraform-plugin-framework
+  (`+"`PUT /_mock/faults`"+`, endpoint `+"`*`"+`). *schema floor* (internal/bench/floor): a terraform-plugin-framework
   provider with the real provider's resources, data sources and schemas (their own Metadata and Schema
-  methods) whose CRUD only copies the plan to the state and fills computed values, with no I/O; it is
-  the least Terraform and the framework can cost for this shape. *`+"`terraform_data`"+`*: the same users as
+  methods) whose CRUD only copies the plan to the state and fills computed values, with no I/O.
+  *bare floor*: the same binary built with `+"`-X main.bare=true`"+`: the same attribute names, types and flags
+  with every validator, plan modifier and default removed, and no `+"`ModifyPlan`"+`; it is the least
+  Terraform and the framework can cost for this attribute shape, and the ratios are to it. The schema
+  floor's own ratio shows what the schemas' logic costs. *`+"`terraform_data`"+`*: the same users as
   Terraform's built-in resource (`+"`input = each.value`"+`), with no plugin process at all. The floor and
   `+"`terraform_data`"+` do no I/O, so they run once per N and serve as the baseline for every latency.
 - **Commands.** `+"`terraform apply -auto-approve`"+` into an empty state (the mock is wiped and re-seeded
@@ -433,7 +495,10 @@ near a threshold should be measured again before anything is concluded from it.
   command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from
   `+"`/proc/<pid>/status`"+`. The table shows the largest value of any provider process. VmHWM never
   decreases, so polling misses only growth in a process's last 50 ms. MB are 10^6 bytes.
-`, rep.Opts.parallelism)
+`, targetLatencyMS, rep.Opts.parallelism)
+	if byHand != "" {
+		b.WriteString("\n" + strings.TrimSpace(byHand) + "\n")
+	}
 	if len(rep.Notes) > 0 {
 		b.WriteString("\n## Left out or failed, and why\n\n")
 		for _, n := range rep.Notes {

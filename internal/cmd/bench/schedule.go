@@ -16,6 +16,7 @@ type job struct {
 	target      string
 	lat         int
 	dataSources bool
+	scan        bool // one plural data source over a whole directory of n entries
 }
 
 func (j job) String() string {
@@ -26,11 +27,17 @@ func (j job) String() string {
 	if j.dataSources {
 		return fmt.Sprintf("%d singular vs plural data sources, %s", j.n/2, t)
 	}
+	if j.scan {
+		return fmt.Sprintf("directory scan of %d entries, %s", j.n, t)
+	}
 	return fmt.Sprintf("N=%d users, %s", j.n, t)
 }
 
 // kinds and phases are the results a job produces.
 func (j job) parts(singularMaxN int) []result {
+	if j.scan {
+		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindScan, Phase: "plan"}}
+	}
 	if j.dataSources {
 		var out []result
 		for _, k := range dataSourceKinds(j.n, singularMaxN) {
@@ -60,13 +67,13 @@ func dataSourceKinds(n, singularMaxN int) []configKind {
 // plan lists the jobs in priority order: first the targets' latency, for each N in
 // increasing order the provider, the floor and terraform_data; then the provider at the
 // other latencies, again by N.
-func plan(ns, latencies []int, plural bool) []job {
+func plan(ns, latencies, scans []int, plural bool) []job {
 	ns = slices.Clone(ns)
 	slices.Sort(ns)
 	var out []job
 	add := func(n int, target string, lat int) {
 		out = append(out, job{n: n, target: target, lat: lat})
-		if plural && target != targetData {
+		if plural && target != targetData && target != targetBare {
 			out = append(out, job{n: n, target: target, lat: lat, dataSources: true})
 		}
 	}
@@ -74,8 +81,16 @@ func plan(ns, latencies []int, plural bool) []job {
 		if slices.Contains(latencies, targetLatencyMS) {
 			add(n, targetPBX, targetLatencyMS)
 		}
+		add(n, targetBare, 0)
 		add(n, targetFloor, 0)
 		add(n, targetData, 0)
+	}
+	if plural && slices.Contains(latencies, targetLatencyMS) {
+		scans = slices.Clone(scans)
+		slices.Sort(scans)
+		for _, n := range scans {
+			out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, scan: true}, job{n: n, target: targetBare, scan: true})
+		}
 	}
 	for _, lat := range latencies {
 		if lat == targetLatencyMS {
@@ -127,8 +142,8 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 	deadline := started.Add(b.opts.budget)
 	skipped := map[string]int{} // job without n -> the N at which it was first skipped
 	usersRan := map[int]bool{}  // N at which the provider's users job ran
-	for _, j := range plan(b.opts.ns, b.opts.latencies, b.plural) {
-		key := fmt.Sprintf("%s/%d/%v", j.target, j.lat, j.dataSources)
+	for _, j := range plan(b.opts.ns, b.opts.latencies, b.opts.scans, b.plural) {
+		key := fmt.Sprintf("%s/%d/%v/%v", j.target, j.lat, j.dataSources, j.scan)
 		if from, ok := skipped[key]; ok {
 			b.note("%s: not run, since N=%d was not.", j, from)
 			continue
@@ -162,9 +177,12 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 			}
 		}
 		var err error
-		if j.dataSources {
+		switch {
+		case j.scan:
+			err = b.scanRun(ctx, j.target, j.n, j.lat)
+		case j.dataSources:
 			err = b.dataSourceRuns(ctx, j.target, j.n, j.lat)
-		} else {
+		default:
 			err = b.usersRun(ctx, j.target, j.n, j.lat)
 			usersRan[j.n] = usersRan[j.n] || j.target == targetPBX
 		}

@@ -87,6 +87,7 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 type binaries struct {
 	providerDir, provider string
 	floorDir, floor       string
+	bareDir, bare         string
 	mock                  string
 }
 
@@ -94,13 +95,16 @@ func build(ctx context.Context, root, tmp, version string) (binaries, error) {
 	b := binaries{
 		providerDir: filepath.Join(tmp, "bin", "provider"),
 		floorDir:    filepath.Join(tmp, "bin", "floor"),
+		bareDir:     filepath.Join(tmp, "bin", "bare"),
 		mock:        filepath.Join(tmp, "bin", "pbxmock"),
 	}
 	b.provider = filepath.Join(b.providerDir, "terraform-provider-pbx")
 	b.floor = filepath.Join(b.floorDir, "terraform-provider-pbx")
+	b.bare = filepath.Join(b.bareDir, "terraform-provider-pbx")
 	for _, t := range []struct{ out, pkg, ldflags string }{
 		{b.provider, ".", "-X main.version=" + version},
 		{b.floor, "./internal/bench/floor", "-X main.version=" + version + "-floor"},
+		{b.bare, "./internal/bench/floor", "-X main.version=" + version + "-bare -X main.bare=true"},
 		{b.mock, "./internal/cmd/pbxmock", ""},
 	} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", t.ldflags, "-o", t.out, t.pkg)

@@ -1,0 +1,188 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
+)
+
+// entryValues are the attributes both directory entry data sources read
+// from one entry.
+type entryValues struct {
+	Name          types.String `tfsdk:"name"`
+	Email         types.String `tfsdk:"email"`
+	Treepath      types.String `tfsdk:"treepath"`
+	VirtNumber    types.String `tfsdk:"virt_number"`
+	Owner         types.String `tfsdk:"owner"`
+	CallPositions types.List   `tfsdk:"call_positions"`
+	Timestamp     types.Int64  `tfsdk:"timestamp"`
+	FieldsJSON    types.String `tfsdk:"fields_json"`
+}
+
+// entryReadOptions are the arguments both data sources share: what to ask
+// the device for and what to put into state beyond the typed attributes.
+type entryReadOptions struct {
+	Fields             types.List `tfsdk:"fields"`
+	IncludeFieldsJSON  types.Bool `tfsdk:"include_fields_json"`
+	IncludeCredentials types.Bool `tfsdk:"include_credentials"`
+}
+
+// fieldList is the device's field selection: nil when fields is unset (every
+// field; the client sends [] then).
+func (o entryReadOptions) fieldList() []string {
+	if o.Fields.IsNull() || o.Fields.IsUnknown() {
+		return []string{}
+	}
+	out := make([]string, 0, len(o.Fields.Elements()))
+	for _, e := range o.Fields.Elements() {
+		if s, ok := e.(types.String); ok {
+			out = append(out, s.ValueString())
+		}
+	}
+	return out
+}
+
+// credentialKeys are the keys of an entry's access object that open the
+// door: they never go into fields_json, only into the sensitive
+// credentials_json, and only when the configuration asks for them.
+var credentialKeys = []string{"pin", "code", "card", "virtCard", "mobkey", "fpt"}
+
+// entryValuesFrom maps a found entry to its typed attributes. With
+// withJSON, fields_json holds what the device returned minus the
+// credentials (keys sorted, so it is stable); with withCredentials, creds is
+// the credentials as a JSON object ("{}" when the device returned none).
+// Whatever is not asked for stays null, and the entry's raw JSON is not
+// decoded at all then.
+func entryValuesFrom(res *pbxapi.EntryResult, withJSON, withCredentials bool) (v entryValues, creds types.String, err error) {
+	e := res.Entry
+	v = entryValues{
+		Name:          types.StringPointerValue(e.Name),
+		Email:         types.StringPointerValue(e.Email),
+		Treepath:      types.StringPointerValue(e.Treepath),
+		VirtNumber:    types.StringPointerValue(e.VirtNumber),
+		Owner:         types.StringPointerValue(e.Owner),
+		Timestamp:     types.Int64Value(e.Timestamp),
+		CallPositions: types.ListNull(callPositionType),
+		FieldsJSON:    types.StringNull(),
+	}
+	creds = types.StringNull()
+	if e.CallPos != nil {
+		positions := make([]attr.Value, len(e.CallPos))
+		for i, cp := range e.CallPos {
+			positions[i] = callPositionValue(types.StringPointerValue(cp.Peer), types.BoolPointerValue(cp.Grouped), types.StringPointerValue(cp.Profiles))
+		}
+		v.CallPositions = types.ListValueMust(callPositionType, positions)
+	}
+	if !withJSON && !withCredentials {
+		return v, creds, nil
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(res.Raw, &generic); err != nil {
+		return v, creds, fmt.Errorf("the entry is not a valid JSON object: %w", err)
+	}
+	secret := map[string]any{}
+	if access, ok := generic["access"].(map[string]any); ok {
+		for _, k := range credentialKeys {
+			if val, ok := access[k]; ok {
+				secret[k] = val
+				delete(access, k)
+			}
+		}
+		if len(access) == 0 {
+			delete(generic, "access")
+		}
+	}
+	if withJSON {
+		normalized, _ := json.Marshal(generic) // keys sorted: stable between reads
+		v.FieldsJSON = types.StringValue(string(normalized))
+	}
+	if withCredentials {
+		out, _ := json.Marshal(secret)
+		creds = types.StringValue(string(out))
+	}
+	return v, creds, nil
+}
+
+// entryObjectValue is v as one element of the plural data source's entries,
+// built without reflection (it runs once per entry).
+func entryObjectValue(v entryValues) attr.Value {
+	return types.ObjectValueMust(entryObjectType.AttrTypes, map[string]attr.Value{
+		"name":           v.Name,
+		"email":          v.Email,
+		"treepath":       v.Treepath,
+		"virt_number":    v.VirtNumber,
+		"owner":          v.Owner,
+		"call_positions": v.CallPositions,
+		"timestamp":      v.Timestamp,
+		"fields_json":    v.FieldsJSON,
+	})
+}
+
+// withReadOptions adds the arguments of entryReadOptions to attrs.
+func withReadOptions(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	attrs["fields"] = schema.ListAttribute{
+		MarkdownDescription: "Fields to read, as the device names them (`name`, `email`, `callPos.peer`, `callPos[1].grouped`, `access`, " +
+			"`access.pin`, …). Unset: every field. Outputs whose field was not selected are null; unknown names are ignored by the device.",
+		Optional:    true,
+		ElementType: types.StringType,
+		Validators: []validator.List{
+			listvalidator.SizeAtLeast(1),
+			listvalidator.UniqueValues(),
+			listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 64)),
+		},
+	}
+	attrs["include_fields_json"] = schema.BoolAttribute{
+		MarkdownDescription: "Fill `fields_json` with everything the device returned (credentials excluded). Default `false`: " +
+			"`fields_json` is null and costs nothing in the state.",
+		Optional: true,
+	}
+	attrs["include_credentials"] = schema.BoolAttribute{
+		MarkdownDescription: "Fill the sensitive `credentials_json` with the access credentials the device returned (`pin`, switch " +
+			"codes `code`, card ids `card`, `virtCard`, `mobkey`, `fpt`). Default `false`: `credentials_json` is null, and no credential reaches the state.",
+		Optional: true,
+	}
+	return attrs
+}
+
+// withEntryAttributes adds the attributes read from an entry (entryValues)
+// to attrs.
+func withEntryAttributes(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	for k, v := range map[string]schema.Attribute{
+		"name":        schema.StringAttribute{MarkdownDescription: "Display name of the entry.", Computed: true},
+		"email":       schema.StringAttribute{MarkdownDescription: "E-mail address(es) of the entry.", Computed: true},
+		"treepath":    schema.StringAttribute{MarkdownDescription: "Folder of the entry in the phonebook tree (`/` is the root).", Computed: true},
+		"virt_number": schema.StringAttribute{MarkdownDescription: "Virtual number dialled on the keypad (`virtNumber`).", Computed: true},
+		"owner":       schema.StringAttribute{MarkdownDescription: "System that manages the entry (e.g. `My2N`), empty if none.", Computed: true},
+		"call_positions": schema.ListNestedAttribute{
+			MarkdownDescription: "The entry's call positions (`callPos`), in order.",
+			Computed:            true,
+			NestedObject: schema.NestedAttributeObject{
+				Attributes: map[string]schema.Attribute{
+					"peer":     schema.StringAttribute{MarkdownDescription: "Phone number or SIP URI called at this position.", Computed: true},
+					"grouped":  schema.BoolAttribute{MarkdownDescription: "Whether this position rings together with the previous one.", Computed: true},
+					"profiles": schema.StringAttribute{MarkdownDescription: "Time profiles limiting this position.", Computed: true},
+				},
+			},
+		},
+		"timestamp": schema.Int64Attribute{
+			MarkdownDescription: "The entry's change counter: it grows on every change of the entry. Comparable only within one `series`.",
+			Computed:            true,
+		},
+		"fields_json": schema.StringAttribute{
+			MarkdownDescription: "With `include_fields_json = true`: everything the device returned for the entry, as JSON (use " +
+				"`jsondecode()`), keys sorted, without the access credentials (those are in `credentials_json`). Null otherwise.",
+			Computed: true,
+		},
+	} {
+		attrs[k] = v
+	}
+	return attrs
+}

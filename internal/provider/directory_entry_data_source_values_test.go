@@ -1,0 +1,48 @@
+package provider
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
+)
+
+// TestEntryValuesFromSplitsCredentials: fields_json never holds a credential,
+// credentials_json holds exactly them, and neither is filled unless asked for.
+func TestEntryValuesFromSplitsCredentials(t *testing.T) {
+	name := "Front"
+	raw := `{"uuid":"X","name":"Front","access":{"validTo":"0","pin":"4321","code":["12",""],"card":["CARD1234",""],"virtCard":"v","mobkey":"m","fpt":"f"}}`
+	onlyCreds := `{"uuid":"X","access":{"pin":"1"}}`
+	for _, tc := range []struct {
+		name              string
+		raw               string
+		withJSON, withCrd bool
+		wantJSON, wantCrd string // "" = null
+	}{
+		{"nothing asked", raw, false, false, "", ""},
+		{"fields_json only", raw, true, false, `{"access":{"validTo":"0"},"name":"Front","uuid":"X"}`, ""},
+		{"credentials only", raw, false, true, "", `{"card":["CARD1234",""],"code":["12",""],"fpt":"f","mobkey":"m","pin":"4321","virtCard":"v"}`},
+		{"access emptied is dropped", onlyCreds, true, true, `{"uuid":"X"}`, `{"pin":"1"}`},
+		{"no access at all", `{"uuid":"X"}`, true, true, `{"uuid":"X"}`, `{}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &pbxapi.EntryResult{UUID: "X", Entry: &pbxapi.DirectoryEntry{UUID: "X", Name: &name}, Raw: json.RawMessage(tc.raw)}
+			v, creds, err := entryValuesFrom(res, tc.withJSON, tc.withCrd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.FieldsJSON.ValueString(); v.FieldsJSON.IsNull() != (tc.wantJSON == "") || got != tc.wantJSON {
+				t.Errorf("fields_json %q (null %v), want %q", got, v.FieldsJSON.IsNull(), tc.wantJSON)
+			}
+			if got := creds.ValueString(); creds.IsNull() != (tc.wantCrd == "") || got != tc.wantCrd {
+				t.Errorf("credentials_json %q (null %v), want %q", got, creds.IsNull(), tc.wantCrd)
+			}
+			if v.Name.ValueString() != "Front" {
+				t.Errorf("name %q", v.Name.ValueString())
+			}
+		})
+	}
+	if _, _, err := entryValuesFrom(&pbxapi.EntryResult{Entry: &pbxapi.DirectoryEntry{}, Raw: json.RawMessage(`[1]`)}, true, false); err == nil {
+		t.Error("an entry that is not a JSON object was accepted")
+	}
+}
