@@ -82,7 +82,6 @@ var (
 	})
 )
 
-
 // privateWatermark is the private-state key holding how far the directory
 // was known to be unchanged for this entry: {"series": "...", "watermark": N}.
 const privateWatermark = "directory_watermark"
@@ -100,7 +99,6 @@ func setWatermark(ctx context.Context, p privateSetter, series string, ts int64)
 func (r *directoryEntryResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_directory_entry"
 }
-
 
 func (r *directoryEntryResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if client := clientFrom(req.ProviderData, &resp.Diagnostics); client != nil {
@@ -399,4 +397,3 @@ func (r *directoryEntryResource) ImportState(ctx context.Context, req resource.I
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, uuid)...)
 	}
 }
-
