@@ -163,20 +163,9 @@ func timeOf(unix int64) types.String {
 	return types.StringValue(time.Unix(unix, 0).UTC().Format(time.RFC3339))
 }
 
-func codeList(codes []string) types.List {
-	codes = pbxapi.TrimCodes(codes)
-	if codes == nil {
-		return types.ListNull(types.StringType)
-	}
-	elems := make([]attr.Value, len(codes))
-	for i, c := range codes {
-		elems[i] = types.StringValue(c)
-	}
-	return types.ListValueMust(types.StringType, elems)
-}
-
-// fromFields sets every managed attribute from what the device holds.
-func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields) {
+// fromFields sets every managed attribute from what the device holds: the
+// credentials only where managed (see directory_entry_resource_credentials.go).
+func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields, managed managedCredentials) {
 	m.Name = types.StringValue(f.Name)
 	m.Email = types.StringValue(f.Email)
 	m.Treepath = types.StringValue(f.Treepath)
@@ -188,16 +177,22 @@ func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields) {
 		positions[i] = callPositionValue(types.StringValue(p.Peer), types.BoolValue(p.Grouped), types.StringValue(p.Profiles))
 	}
 	m.CallPositions = types.ListValueMust(callPositionType, positions)
-	pin := types.StringNull()
-	if f.Access.PIN != "" {
+	pin, codes, cards := types.StringNull(), types.ListNull(types.StringType), types.ListNull(types.StringType)
+	if managed.pin {
 		pin = types.StringValue(f.Access.PIN)
+	}
+	if managed.codes {
+		codes = credentialList(f.Access.Codes)
+	}
+	if managed.cards {
+		cards = credentialList(f.Access.Cards)
 	}
 	m.Access = types.ObjectValueMust(accessAttrTypes, map[string]attr.Value{
 		"valid_from": timeOf(f.Access.ValidFrom),
 		"valid_to":   timeOf(f.Access.ValidTo),
 		"pin":        pin,
-		"codes":      codeList(f.Access.Codes),
-		"cards":      codeList(f.Access.Cards),
+		"codes":      codes,
+		"cards":      cards,
 	})
 }
 
@@ -218,30 +213,32 @@ func (r *directoryEntryResource) Create(ctx context.Context, req resource.Create
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	uuid, err := pbxapi.NewEntryUUID()
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to create directory entry "+fields.Name, err.Error())
+	managed, diags := credentialsOf(ctx, plan.Access)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
+	uuid := entryUUIDOf(&plan, &fields)
 	mark := r.directoryWatermark(ctx)
-	w, err := r.client.CreateEntry(ctx, uuid, fields)
-	if err != nil {
-		detail := describeEntryWrite(err)
-		if pbxapi.IsAmbiguous(err) {
-			detail += fmt.Sprintf("\n\nThe intercom may have created the entry with uuid %s. Look for it in the directory, then import it "+
-				"(terraform import <address> %s) or delete it before running terraform apply again.", uuid, uuid)
-		}
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to create directory entry %q (uuid %s)", fields.Name, uuid), detail)
+	w, ok := r.createOrAdopt(ctx, uuid, fields, managed, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if w.Adopted {
-		tflog.Warn(ctx, "dir/create reply was lost; the entry it created was found and adopted", map[string]any{"uuid": w.UUID})
+		tflog.Warn(ctx, "directory entry adopted instead of created", map[string]any{"uuid": w.UUID})
 	}
 	plan.UUID = types.StringValue(strings.ToUpper(w.UUID))
 	plan.Timestamp = types.Int64Value(w.Timestamp)
 	plan.Series = types.StringValue(w.Series)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setWatermark(ctx, resp.Private, w.Series, mark(w.Series, w.Timestamp))...)
+	// A new entry holds the managed credentials; an adopted one may hold
+	// others too, so its positions are not known: all of them count.
+	slots := slotsOf(&fields)
+	if w.Adopted {
+		slots = credentialSlots{Codes: pbxapi.AccessCodes, Cards: pbxapi.AccessCards}
+	}
+	resp.Diagnostics.Append(setSlots(ctx, resp.Private, slots)...)
 	if resp.Identity != nil {
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, plan.UUID.ValueString())...)
 	}
@@ -300,7 +297,8 @@ func (r *directoryEntryResource) Read(ctx context.Context, req resource.ReadRequ
 	if ch.Deleted {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Directory entry %s is gone", uuid),
 			fmt.Sprintf("The directory (series %s) no longer has entry %s (%q): it was deleted outside Terraform, or the directory was reset. "+
-				"It is removed from the state, and the next apply creates it again (with a new uuid).", ch.Series, uuid, state.Name.ValueString()))
+				"It is removed from the state, and the next apply creates it again (with the configured uuid, or the one its "+
+				"arguments derive).", ch.Series, uuid, state.Name.ValueString()))
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -311,7 +309,10 @@ func (r *directoryEntryResource) Read(ctx context.Context, req resource.ReadRequ
 				fmt.Sprintf("The intercom returned an entry the provider cannot read: %v. Check the entry in the intercom's directory.", err))
 			return
 		}
-		state.fromFields(f)
+		managed, diags := credentialsOf(ctx, state.Access)
+		resp.Diagnostics.Append(diags...)
+		state.fromFields(f, managed)
+		resp.Diagnostics.Append(setSlots(ctx, resp.Private, slotsOf(f))...)
 		if ch.Entry.UUID != "" {
 			state.UUID = types.StringValue(strings.ToUpper(ch.Entry.UUID))
 		}
@@ -333,9 +334,16 @@ func (r *directoryEntryResource) Update(ctx context.Context, req resource.Update
 	resp.Diagnostics.Append(diags...)
 	prior, diags := state.toFields(ctx)
 	resp.Diagnostics.Append(diags...)
+	planManaged, diags := credentialsOf(ctx, plan.Access)
+	resp.Diagnostics.Append(diags...)
+	stateManaged, diags := credentialsOf(ctx, state.Access)
+	resp.Diagnostics.Append(diags...)
+	slots, diags := getSlots(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	priorForUpdate(&prior, &want, stateManaged, planManaged, slots)
 	uuid := state.UUID.ValueString()
 	plan.UUID = state.UUID
 	mark := r.directoryWatermark(ctx)
@@ -358,6 +366,14 @@ func (r *directoryEntryResource) Update(ctx context.Context, req resource.Update
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setWatermark(ctx, resp.Private, plan.Series.ValueString(), mark(plan.Series.ValueString(), plan.Timestamp.ValueInt64()))...)
+	written := slotsOf(&want)
+	if !planManaged.codes {
+		written.Codes = slots.Codes
+	}
+	if !planManaged.cards {
+		written.Cards = slots.Cards
+	}
+	resp.Diagnostics.Append(setSlots(ctx, resp.Private, written)...)
 	if resp.Identity != nil {
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, uuid)...)
 	}

@@ -57,16 +57,23 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 	}}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One entry (a person or a flat) of the 2N IP intercom directory: its name, the peers its call positions dial " +
-			"and its access credentials. Created with `dir/create` (the provider chooses the uuid), changed with `dir/update` " +
+			"and its access credentials. Created with `dir/create` under a uuid the configuration determines (see `uuid`), changed with `dir/update` " +
 			"(only the changed fields are sent), deleted with `dir/delete`. Drift is found by the entry's `timestamp`: a refresh of " +
 			"any number of entries is one `dir/query` for what changed since the last one. Fields not listed here " +
-			"(photo, buttons, access points, mobile keys, …) are left as they are on the intercom.",
+			"(photo, buttons, access points, mobile keys, …) are left as they are on the intercom, and so are the credentials " +
+			"(`access.pin`, `access.codes`, `access.cards`) the configuration does not mention.",
 		Attributes: map[string]schema.Attribute{
 			"uuid": schema.StringAttribute{
-				MarkdownDescription: "The entry's uuid, chosen by the provider (a random upper-case uuid4) when it creates the entry. " +
+				MarkdownDescription: "The entry's uuid, in upper case. Set it for an entry whose uuid another system already knows; " +
+					"changing it replaces the entry. Unset, a new entry gets a uuid derived from its arguments (a name-based uuid of every " +
+					"argument except the credentials), so that an apply repeated after an interrupted one finds the entry the interrupted " +
+					"one created and adopts it instead of creating a twin; the entry then keeps that uuid whatever changes later. Two " +
+					"entries whose arguments differ only in their credentials derive the same uuid: give one of them a `uuid`. " +
 					"Link a `pbx_user` to the entry with `directory_uuid = pbx_directory_entry.<name>.uuid`.",
+				Optional:      true,
 				Computed:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Validators:    []validator.String{uuidCheck()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Display name of the entry. Must not contain `<`, `>`, `/` or control characters.",
@@ -118,7 +125,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 				},
 			},
 			"access": schema.SingleNestedAttribute{
-				MarkdownDescription: "Access credentials of the entry. Default: no validity limit and no credentials.",
+				MarkdownDescription: "Access credentials of the entry. Default: no validity limit, and no credential managed.",
 				Optional:            true,
 				Computed:            true,
 				Default:             objectdefault.StaticValue(noAccess),
@@ -134,31 +141,37 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 						Validators:          []validator.String{utcTimeValidator()},
 					},
 					"pin": schema.StringAttribute{
-						MarkdownDescription: "Access PIN, 2 to 15 digits. Sensitive; it is stored in the Terraform state.",
-						Optional:            true,
-						Sensitive:           true,
+						MarkdownDescription: "Access PIN, 2 to 15 digits; `\"\"` removes the PIN. Unset: not managed (the entry keeps " +
+							"whatever PIN it has, and the state holds none). Sensitive; a managed PIN is stored in the Terraform state.",
+						Optional:  true,
+						Sensitive: true,
 						Validators: []validator.String{
-							stringvalidator.RegexMatches(switchCodePattern, "must be 2 to 15 digits"),
+							stringvalidator.Any(stringvalidator.OneOf(""),
+								stringvalidator.RegexMatches(switchCodePattern, "must be 2 to 15 digits, or \"\" for no PIN")),
 						},
 					},
 					"codes": schema.ListAttribute{
 						MarkdownDescription: "Switch codes by position (up to 4): each 2 to 15 digits, or `\"\"` for a position without a code; " +
-							"the last one must not be empty. Sensitive; they are stored in the Terraform state.",
+							"the last one must not be empty; `[]` removes every code. Unset: not managed (the entry keeps its codes). Sensitive; " +
+							"managed codes are stored in the Terraform state.",
 						Optional:    true,
 						Sensitive:   true,
 						ElementType: types.StringType,
 						Validators: []validator.List{
-							listvalidator.SizeBetween(1, pbxapi.AccessCodes),
+							listvalidator.SizeAtMost(pbxapi.AccessCodes),
 							listvalidator.ValueStringsAre(codeCheck),
 							lastNotEmpty{},
 						},
 					},
 					"cards": schema.ListAttribute{
-						MarkdownDescription: "RFID card ids by position (up to 2), `\"\"` for a position without a card; the last one must not be empty.",
-						Optional:            true,
-						ElementType:         types.StringType,
+						MarkdownDescription: "RFID card ids by position (up to 2), `\"\"` for a position without a card; the last one must " +
+							"not be empty; `[]` removes every card. Unset: not managed (the entry keeps its cards). Sensitive; managed card ids " +
+							"are stored in the Terraform state.",
+						Optional:    true,
+						Sensitive:   true,
+						ElementType: types.StringType,
 						Validators: []validator.List{
-							listvalidator.SizeBetween(1, pbxapi.AccessCards),
+							listvalidator.SizeAtMost(pbxapi.AccessCards),
 							listvalidator.ValueStringsAre(stringvalidator.LengthAtMost(64),
 								stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
 							lastNotEmpty{},
