@@ -144,8 +144,9 @@ func TestDirectoryEntryListResource_resource(t *testing.T) {
 		"name": "Reception", "email": "reception@example.com", "treepath": "/Staff/Front", "owner": "team-a",
 		"series": p.mock.Series(), "timestamp": fmt.Sprint(entry["timestamp"]),
 		"call_positions": `[{"grouped":false,"peer":"200","profiles":""},{"grouped":true,"peer":"201","profiles":""},{"grouped":false,"peer":"","profiles":""}]`,
-		"access":         `{"cards":<null>,"codes":["","2580"],"pin":"4711","valid_from":<null>,"valid_to":"2027-01-01T00:00:00Z"}`,
-		"display":        "Reception (0A000000-0000-4000-8000-000000000001)",
+		// No credential: a listed (or generated) entry manages none.
+		"access":  `{"cards":<null>,"codes":<null>,"pin":<null>,"valid_from":<null>,"valid_to":"2027-01-01T00:00:00Z"}`,
+		"display": "Reception (0A000000-0000-4000-8000-000000000001)",
 	}
 	for k, w := range want {
 		if got[k] != w {

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
@@ -87,12 +88,12 @@ func deriveEntryUUID(f *pbxapi.EntryFields) string {
 // or the derived one when every value it is derived from is known. It reads
 // configuration and plan only.
 func (r *directoryEntryResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if !req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || !req.Plan.Raw.IsFullyKnown() {
+	if !req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
 	var plan directoryEntryResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || !plan.UUID.IsUnknown() {
+	if resp.Diagnostics.HasError() || !plan.UUID.IsUnknown() || !derivationKnown(ctx, &plan) {
 		return
 	}
 	fields, diags := plan.toFields(ctx)
@@ -101,6 +102,26 @@ func (r *directoryEntryResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathUUID, deriveEntryUUID(&fields))...)
+}
+
+// derivationKnown reports whether every value deriveEntryUUID reads is
+// known in the plan.
+func derivationKnown(ctx context.Context, plan *directoryEntryResourceModel) bool {
+	values := []attr.Value{plan.Name, plan.Email, plan.Treepath, plan.VirtNumber, plan.Owner, plan.Deputy, plan.CallPositions, plan.Access}
+	if !plan.Access.IsNull() && !plan.Access.IsUnknown() {
+		attrs := plan.Access.Attributes()
+		values = append(values[:len(values)-1], attrs["valid_from"], attrs["valid_to"])
+	}
+	for _, v := range values {
+		if v == nil {
+			return false
+		}
+		tv, err := v.ToTerraformValue(ctx)
+		if err != nil || !tv.IsFullyKnown() {
+			return false
+		}
+	}
+	return true
 }
 
 // createdEntries records, per client (one per provider configuration), the
