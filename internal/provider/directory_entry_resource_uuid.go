@@ -124,8 +124,8 @@ func derivationKnown(ctx context.Context, plan *directoryEntryResourceModel) boo
 	return true
 }
 
-// createdEntries records, per client (one per provider configuration), the
-// uuids this provider process created or adopted: a second create of one of
+// createdEntries records, per client (one per provider configuration and
+// run), the uuids the run's creates have claimed: a second create of one of
 // them in the same run is a second resource with the same derived uuid, not
 // an orphan of an earlier run.
 var createdEntries sync.Map // *pbxapi.Client -> *sync.Map of uuid -> struct{}
@@ -137,14 +137,22 @@ func createdBy(c *pbxapi.Client) *sync.Map {
 
 // createOrAdopt creates the entry uuid, or adopts the entry of that uuid an
 // earlier, interrupted run created: one that holds every managed value of
-// want. unmanaged lists the credentials the configuration leaves alone:
-// whatever the entry holds for them is accepted.
-func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string, want pbxapi.EntryFields, unmanaged managedCredentials, diags *diag.Diagnostics) (*pbxapi.EntryWrite, bool) {
+// want. managed lists the credentials the configuration manages; whatever
+// the entry holds for the others is accepted.
+func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string, want pbxapi.EntryFields, managed managedCredentials, diags *diag.Diagnostics) (*pbxapi.EntryWrite, bool) {
+	summary := fmt.Sprintf("Directory entry uuid %s is already taken", uuid)
+	// Claimed before the request, so that of two resources of this run with
+	// the same uuid the second fails whatever the order of the replies.
+	if _, twin := createdBy(r.client).LoadOrStore(uuid, struct{}{}); twin {
+		diags.AddError(summary, fmt.Sprintf("Another pbx_directory_entry of this run has already created (or adopted) entry %s: "+
+			"both have the same arguments (%q), from which both derive the same uuid. Give one of the two an explicit `uuid` "+
+			"(any other uuid in upper case, e.g. from `uuidgen | tr a-z A-Z`), or make their arguments differ.", uuid, want.Name))
+		return nil, false
+	}
 	w, err := r.client.CreateEntry(ctx, uuid, want)
 	var we *pbxapi.WriteError
 	switch {
 	case err == nil:
-		createdBy(r.client).Store(uuid, struct{}{})
 		return w, true
 	case !errors.As(err, &we) || !we.HasCode(pbxapi.CodeUUIDAlreadyExists):
 		detail := describeEntryWrite(err)
@@ -153,13 +161,6 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 				"configuration creates the same uuid, and an entry it finds there holding the configured values is adopted.", uuid)
 		}
 		diags.AddError(fmt.Sprintf("Unable to create directory entry %q (uuid %s)", want.Name, uuid), detail)
-		return nil, false
-	}
-	summary := fmt.Sprintf("Directory entry uuid %s is already taken", uuid)
-	if _, twin := createdBy(r.client).Load(uuid); twin {
-		diags.AddError(summary, fmt.Sprintf("Entry %s (%q) was created a moment ago in this run by another pbx_directory_entry "+
-			"with the same arguments: both derive the same uuid from them. Give one of the two an explicit `uuid` "+
-			"(any other uuid, e.g. from `uuidgen | tr a-z A-Z`), or make their arguments differ.", uuid, want.Name))
 		return nil, false
 	}
 	res, series, err := r.client.GetEntry(ctx, uuid, []string{})
@@ -173,7 +174,7 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 		diags.AddError(summary, fmt.Sprintf("The intercom holds entry %s in a form the provider cannot read: %v. Check it in the intercom's directory.", uuid, err))
 		return nil, false
 	}
-	keepUnmanaged(&want, got, unmanaged)
+	keepUnmanaged(&want, got, managed)
 	if diff := want.Differences(*got); len(diff) > 0 {
 		diags.AddError(summary, fmt.Sprintf("The directory already has an entry with uuid %s (%q), and it differs from the configuration "+
 			"in %s, so it is not adopted. If it is this entry, created by an earlier apply that was interrupted and changed since, "+
@@ -181,7 +182,6 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 			"resource to a different uuid.", uuid, got.Name, strings.Join(diff, ", "), uuid))
 		return nil, false
 	}
-	createdBy(r.client).Store(uuid, struct{}{})
 	diags.AddWarning(fmt.Sprintf("Adopted existing directory entry %s", uuid),
 		fmt.Sprintf("The directory already had entry %s (%q) with every configured value, most likely created by an earlier apply "+
 			"that was interrupted before it recorded it. It is now managed by this resource; nothing was created.", uuid, want.Name))
