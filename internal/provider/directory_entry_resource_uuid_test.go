@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
 
@@ -178,6 +179,107 @@ func TestAccDirectoryEntryResource_adoptsOrphan(t *testing.T) {
 					p.checkEntryStored(managedEntryAddr, map[string]string{"name": "Flat 7", "access.pin": "1357"}),
 					func(*terraform.State) error { return p.checkLiveEntries(1) },
 				),
+			},
+		},
+	})
+}
+
+// TestAccDirectoryEntryResource_twinsInOneRun: two entries with the same
+// arguments derive the same uuid; the second create of the run fails, naming
+// the uuid and what to do, instead of adopting the first one's entry.
+func TestAccDirectoryEntryResource_twinsInOneRun(t *testing.T) {
+	p := newTestPBX(t, func(c *mockpbx.Config) { c.DirAuth = "none" })
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             p.checkNoLiveEntries,
+		Steps: []resource.TestStep{
+			{
+				Config: p.providerConfig() + `
+resource "pbx_directory_entry" "a" {
+  name = "Lobby"
+}
+resource "pbx_directory_entry" "b" {
+  name = "Lobby"
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Directory entry uuid [0-9A-F-]{36} is already taken.*same\s+arguments.*explicit\s+` + "`uuid`"),
+			},
+			// Given a uuid, the second is an entry of its own.
+			{
+				// (Check does not run in a step that expects an error.)
+				PreConfig: func() {
+					if n := p.mock.RequestCounts()["dir/create"]; n != 1 {
+						t.Errorf("%d dir/create requests, want 1 (the twin sends none)", n)
+					}
+					if err := p.checkLiveEntries(1); err != nil {
+						t.Error(err)
+					}
+				},
+				Config: p.providerConfig() + `
+resource "pbx_directory_entry" "a" {
+  name = "Lobby"
+}
+resource "pbx_directory_entry" "b" {
+  uuid = "B0B0B0B0-0000-4000-8000-00000000000B"
+  name = "Lobby"
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("pbx_directory_entry.b", tfjsonpath.New("uuid"), knownvalue.StringExact("B0B0B0B0-0000-4000-8000-00000000000B")),
+					statecheck.ExpectKnownValue("pbx_directory_entry.a", tfjsonpath.New("uuid"), knownvalue.StringRegexp(derivedUUID)),
+				},
+				Check: func(*terraform.State) error { return p.checkLiveEntries(2) },
+			},
+		},
+	})
+}
+
+// TestAccDirectoryEntryResource_configuredUUID: a configured uuid is the
+// entry's; changing it replaces the entry; removing it from the
+// configuration changes nothing; a lower-case one is refused at plan time.
+func TestAccDirectoryEntryResource_configuredUUID(t *testing.T) {
+	const first, second = "C0FFEE00-1234-4ABC-8DEF-000000000001", "C0FFEE00-1234-4ABC-8DEF-000000000002"
+	p := newTestPBX(t, func(c *mockpbx.Config) { c.DirAuth = "none" })
+	withUUID := func(uuid string) string {
+		return managedEntryConfig(p, fmt.Sprintf("uuid = %q\nname = \"Gate\"", uuid))
+	}
+	stored := func(uuid string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if e, ok := p.mock.DirectoryEntry(uuid); !ok || e["deleted"] == true || e["name"] != "Gate" {
+				return fmt.Errorf("the directory has no live entry %s named Gate: %v", uuid, e)
+			}
+			return p.checkLiveEntries(1)
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             p.checkNoLiveEntries,
+		Steps: []resource.TestStep{
+			{
+				Config:      managedEntryConfig(p, "uuid = \"c0ffee00-1234-4abc-8def-000000000001\"\nname = \"Gate\""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`has lower-case letters \(write\s+C0FFEE00-1234-4ABC-8DEF-000000000001`),
+			},
+			{
+				Config: withUUID(first),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("uuid"), knownvalue.StringExact(first))},
+				},
+				Check: stored(first),
+			},
+			{
+				Config: withUUID(second),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: stored(second),
+			},
+			{
+				Config:   managedEntryConfig(p, `name = "Gate"`),
+				PlanOnly: true,
 			},
 		},
 	})
