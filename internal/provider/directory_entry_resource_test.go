@@ -1007,3 +1007,75 @@ func TestAccDirectoryEntryResource_ambiguousCreate(t *testing.T) {
 		})
 	}
 }
+
+// planRequest is a plan check request for a plan given as Terraform's JSON.
+// (The plan type is reached through the request, not imported.)
+func planRequest(t *testing.T, plan string) plancheck.CheckPlanRequest {
+	t.Helper()
+	var req plancheck.CheckPlanRequest
+	p := reflect.New(reflect.TypeOf(req.Plan).Elem())
+	if err := json.Unmarshal([]byte(plan), p.Interface()); err != nil {
+		t.Fatal(err)
+	}
+	reflect.ValueOf(&req).Elem().FieldByName("Plan").Set(p)
+	return req
+}
+
+// TestHelpersCanFail: the plan and state checks the tests rely on fail a
+// wrong provider: onlyChanges a create, an update of another attribute or of
+// none; checkEntryStored a value the intercom does not store at all.
+func TestHelpersCanFail(t *testing.T) {
+	change := func(actions, before, after string) string {
+		return fmt.Sprintf(`{"format_version": "1.2", "resource_changes": [{"address": %q, "mode": "managed", "type": "pbx_directory_entry",
+			"name": "test", "change": {"actions": %s, "before": %s, "after": %s}}]}`, managedEntryAddr, actions, before, after)
+	}
+	for name, c := range map[string]struct {
+		plan    string
+		wantErr string
+	}{
+		"update of the allowed attribute": {change(`["update"]`, `{"name": "a", "email": "x"}`, `{"name": "b", "email": "x"}`), ""},
+		"a create":                        {change(`["create"]`, `null`, `{"name": "b", "email": "x"}`), "want an update"},
+		"another attribute changes":       {change(`["update"]`, `{"name": "a", "email": "x"}`, `{"name": "b", "email": "y"}`), "planned changes to [email]"},
+		"an attribute appears":            {change(`["update"]`, `{"name": "a"}`, `{"name": "b", "email": "y"}`), "planned changes to [email]"},
+		"nothing changes":                 {change(`["update"]`, `{"name": "a"}`, `{"name": "a"}`), "no planned change to any of [name]"},
+		"another resource":                {`{"format_version": "1.2", "resource_changes": []}`, "no planned change"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var resp plancheck.CheckPlanResponse
+			onlyChanges(managedEntryAddr, "name").CheckPlan(context.Background(), planRequest(t, c.plan), &resp)
+			switch {
+			case c.wantErr == "" && resp.Error != nil:
+				t.Errorf("unexpected error: %v", resp.Error)
+			case c.wantErr != "" && (resp.Error == nil || !strings.Contains(resp.Error.Error(), c.wantErr)):
+				t.Errorf("error %v, want one containing %q", resp.Error, c.wantErr)
+			}
+		})
+	}
+
+	t.Run("checkEntryStored", func(t *testing.T) {
+		const uuid = "0A000000-0000-4000-8000-000000000001"
+		p := newTestPBX(t, withDirectorySeed)
+		state := &terraform.State{Modules: []*terraform.ModuleState{{
+			Path: []string{"root"},
+			Resources: map[string]*terraform.ResourceState{
+				managedEntryAddr: {Type: "pbx_directory_entry", Primary: &terraform.InstanceState{ID: uuid, Attributes: map[string]string{"uuid": uuid}}},
+			},
+		}}}
+		for _, c := range []struct {
+			want    map[string]string
+			wantErr string
+		}{
+			{map[string]string{"name": "Reception", "access.pin": "4711"}, ""},
+			{map[string]string{"name": "Front"}, `name: stored "Reception", want "Front"`},
+			{map[string]string{"nickname": ""}, `nickname: not stored, want ""`},
+		} {
+			err := p.checkEntryStored(managedEntryAddr, c.want)(state)
+			switch {
+			case c.wantErr == "" && err != nil:
+				t.Errorf("%v: unexpected error: %v", c.want, err)
+			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+				t.Errorf("%v: error %v, want one containing %q", c.want, err, c.wantErr)
+			}
+		}
+	})
+}
