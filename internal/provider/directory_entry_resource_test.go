@@ -863,6 +863,11 @@ access = { valid_from = "2027-01-01T00:00:00Z", valid_to = "2026-01-01T00:00:00Z
 // uuid as ID (in any case).
 func TestAccDirectoryEntryResource_identity(t *testing.T) {
 	p := newTestPBX(t)
+	// Without credentials: an import block with a configuration that names
+	// them plans to write them (the import does not put them in the state).
+	config := managedEntryConfig(p, strings.NewReplacer(`    pin        = "4711"`+"\n", "", `    codes      = ["", "2580"]`+"\n", "",
+		`    cards      = ["04A2B1C3"]`+"\n", "").Replace(fullEntryBody))
+	stored := []map[string]string{fullEntryStored, {"access.pin": "", "access.code": "[   ]", "access.card": "[ ]"}}
 	identityIsUUID := []statecheck.StateCheck{
 		statecheck.ExpectIdentity(managedEntryAddr, map[string]knownvalue.Check{"uuid": knownvalue.StringRegexp(derivedUUID)}),
 		statecheck.ExpectIdentityValueMatchesState(managedEntryAddr, tfjsonpath.New("uuid")),
@@ -873,7 +878,7 @@ func TestAccDirectoryEntryResource_identity(t *testing.T) {
 		CheckDestroy:             p.checkNoLiveEntries,
 		Steps: []resource.TestStep{
 			{
-				Config:            managedEntryConfig(p, fullEntryBody),
+				Config:            config,
 				ConfigStateChecks: identityIsUUID,
 			},
 			{
@@ -905,12 +910,12 @@ func TestAccDirectoryEntryResource_identity(t *testing.T) {
 						}
 					}
 				},
-				Config:            managedEntryConfig(p, fullEntryBody),
+				Config:            config,
 				ConfigStateChecks: identityIsUUID,
-				Check:             p.checkEntryStored(managedEntryAddr, fullEntryStored),
+				Check:             p.checkEntryStored(managedEntryAddr, stored...),
 			},
 			{
-				Config: managedEntryConfig(p, fullEntryBody) + `
+				Config: config + `
 resource "pbx_directory_entry" "other" {
   name = "Other"
 }
