@@ -71,7 +71,7 @@ func TestAccDirectoryEntryResource_importKeepsCredentials(t *testing.T) {
 				PreConfig: rec.reset,
 				Config:    managedEntryConfig(p, strings.Replace(body, "Flat 12", "Flat 12A", 1)),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{"name": "Flat 12A"}),
+					checkOneUpdate(rec, map[string]any{"name": "Flat 12A"}),
 					p.checkEntryStored(managedEntryAddr, doorStored, map[string]string{"name": "Flat 12A"}),
 				),
 			},
@@ -85,7 +85,7 @@ func TestAccDirectoryEntryResource_importKeepsCredentials(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{"access": map[string]any{"pin": "97531"}}),
+					checkOneUpdate(rec, map[string]any{"access": map[string]any{"pin": "97531"}}),
 					p.checkEntryStored(managedEntryAddr, doorStored, map[string]string{"name": "Flat 12A"}),
 				),
 			},
@@ -100,7 +100,7 @@ func TestAccDirectoryEntryResource_importKeepsCredentials(t *testing.T) {
 				},
 				Config: managedEntryConfig(p, strings.Replace(body, "Flat 12", "Flat 12A", 1)+"  access = { pin = \"97531\" }\n"),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{"access": map[string]any{"pin": "97531"}}),
+					checkOneUpdate(rec, map[string]any{"access": map[string]any{"pin": "97531"}}),
 					p.checkEntryStored(managedEntryAddr, doorStored, map[string]string{"name": "Flat 12A", "access.code": "[3690   ]"}),
 				),
 			},
@@ -118,7 +118,7 @@ func TestAccDirectoryEntryResource_importKeepsCredentials(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{"access": map[string]any{"code": []any{"2580", "", ""}}}),
+					checkOneUpdate(rec, map[string]any{"access": map[string]any{"code": []any{"2580", "", ""}}}),
 					p.checkEntryStored(managedEntryAddr, doorStored, map[string]string{"name": "Flat 12A"}),
 				),
 			},

@@ -194,10 +194,10 @@ func (p *testPBX) checkEntryStored(addr string, want ...map[string]string) resou
 }
 
 // checkOneUpdate checks that exactly one dir/update was sent since the last
-// reset, carrying the entry's uuid and exactly these fields.
-func checkOneUpdate(rec *dirRecorder, addr string, fields map[string]any) resource.TestCheckFunc {
+// reset, carrying the uuid of managedEntryAddr and exactly these fields.
+func checkOneUpdate(rec *dirRecorder, fields map[string]any) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		uuid, err := stateUUID(s, addr)
+		uuid, err := stateUUID(s, managedEntryAddr)
 		if err != nil {
 			return err
 		}
@@ -362,7 +362,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("timestamp"), knownvalue.Int64Exact(2)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{"name": "Front desk"}),
+					checkOneUpdate(rec, map[string]any{"name": "Front desk"}),
 					p.checkEntryStored(managedEntryAddr, fullEntryStored, map[string]string{"name": "Front desk"}),
 				),
 			},
@@ -376,7 +376,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{onlyChanges(managedEntryAddr, "call_positions", "access", "timestamp", "series")},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{
+					checkOneUpdate(rec, map[string]any{
 						"callPos": []any{map[string]any{}, map[string]any{}, map[string]any{"peer": "203"}},
 						"access":  map[string]any{"code": []any{"", "2581"}},
 					}),
@@ -403,7 +403,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 					})),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{
+					checkOneUpdate(rec, map[string]any{
 						"email": "", "treepath": "/", "virtNumber": "", "owner": "", "deputy": "",
 						"callPos": []any{map[string]any{"peer": ""}, map[string]any{"peer": "", "grouped": false, "profiles": ""}, map[string]any{"peer": ""}},
 						"access":  map[string]any{"validFrom": "0", "validTo": "0"},
@@ -432,7 +432,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 					})),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{
+					checkOneUpdate(rec, map[string]any{
 						"access": map[string]any{"pin": "", "code": []any{"", ""}, "card": []any{""}},
 					}),
 					p.checkEntryStored(managedEntryAddr, defaultEntryStored, map[string]string{"name": "Front desk"}),

@@ -273,7 +273,10 @@ func TestAccDirectoryEntryResource_configuredUUID(t *testing.T) {
 			{
 				Config: withUUID(second),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionDestroyBeforeCreate),
+						expectChange(managedEntryAddr, "uuid", first, second),
+					},
 				},
 				Check: stored(second),
 			},
