@@ -220,7 +220,7 @@ func (r *directoryEntryResource) Create(ctx context.Context, req resource.Create
 	}
 	uuid := entryUUIDOf(&plan, &fields)
 	mark := r.directoryWatermark(ctx)
-	w, ok := r.createOrAdopt(ctx, uuid, fields, managed, &resp.Diagnostics)
+	w, slots, ok := r.createOrAdopt(ctx, uuid, fields, managed, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -232,12 +232,6 @@ func (r *directoryEntryResource) Create(ctx context.Context, req resource.Create
 	plan.Series = types.StringValue(w.Series)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setWatermark(ctx, resp.Private, w.Series, mark(w.Series, w.Timestamp))...)
-	// A new entry holds the managed credentials; an adopted one may hold
-	// others too, so its positions are not known: all of them count.
-	slots := slotsOf(&fields)
-	if w.Adopted {
-		slots = credentialSlots{Codes: pbxapi.AccessCodes, Cards: pbxapi.AccessCards}
-	}
 	resp.Diagnostics.Append(setSlots(ctx, resp.Private, slots)...)
 	if resp.Identity != nil {
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, plan.UUID.ValueString())...)

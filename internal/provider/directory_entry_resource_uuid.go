@@ -138,8 +138,9 @@ func createdBy(c *pbxapi.Client) *sync.Map {
 // createOrAdopt creates the entry uuid, or adopts the entry of that uuid an
 // earlier, interrupted run created: one that holds every managed value of
 // want. managed lists the credentials the configuration manages; whatever
-// the entry holds for the others is accepted.
-func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string, want pbxapi.EntryFields, managed managedCredentials, diags *diag.Diagnostics) (*pbxapi.EntryWrite, bool) {
+// the entry holds for the others is accepted. It also returns the code and
+// card positions the entry holds.
+func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string, want pbxapi.EntryFields, managed managedCredentials, diags *diag.Diagnostics) (*pbxapi.EntryWrite, credentialSlots, bool) {
 	summary := fmt.Sprintf("Directory entry uuid %s is already taken", uuid)
 	// Claimed before the request, so that of two resources of this run with
 	// the same uuid the second fails whatever the order of the replies.
@@ -147,13 +148,14 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 		diags.AddError(summary, fmt.Sprintf("Another pbx_directory_entry of this run has already created (or adopted) entry %s: "+
 			"both have the same arguments (%q), from which both derive the same uuid. Give one of the two an explicit `uuid` "+
 			"(any other uuid in upper case, e.g. from `uuidgen | tr a-z A-Z`), or make their arguments differ.", uuid, want.Name))
-		return nil, false
+		return nil, credentialSlots{}, false
 	}
 	w, err := r.client.CreateEntry(ctx, uuid, want)
 	var we *pbxapi.WriteError
 	switch {
 	case err == nil:
-		return w, true
+		// A new entry holds the managed credentials only.
+		return w, slotsOf(&want), true
 	case !errors.As(err, &we) || !we.HasCode(pbxapi.CodeUUIDAlreadyExists):
 		detail := describeEntryWrite(err)
 		if pbxapi.IsAmbiguous(err) {
@@ -161,18 +163,18 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 				"configuration creates the same uuid, and an entry it finds there holding the configured values is adopted.", uuid)
 		}
 		diags.AddError(fmt.Sprintf("Unable to create directory entry %q (uuid %s)", want.Name, uuid), detail)
-		return nil, false
+		return nil, credentialSlots{}, false
 	}
 	res, series, err := r.client.GetEntry(ctx, uuid, []string{})
 	if err != nil {
 		diags.AddError(summary, fmt.Sprintf("dir/create answered EDIR_UUID_ALREADY_EXISTS, and reading entry %s to compare it with the "+
 			"configuration failed: %s", uuid, describe(err)))
-		return nil, false
+		return nil, credentialSlots{}, false
 	}
 	got, err := res.Fields()
 	if err != nil {
 		diags.AddError(summary, fmt.Sprintf("The intercom holds entry %s in a form the provider cannot read: %v. Check it in the intercom's directory.", uuid, err))
-		return nil, false
+		return nil, credentialSlots{}, false
 	}
 	keepUnmanaged(&want, got, managed)
 	if diff := want.Differences(*got); len(diff) > 0 {
@@ -180,12 +182,12 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 			"in %s, so it is not adopted. If it is this entry, created by an earlier apply that was interrupted and changed since, "+
 			"import it (terraform import <address> %s, or an import block) and apply. If it is another entry, set `uuid` on this "+
 			"resource to a different uuid.", uuid, got.Name, strings.Join(diff, ", "), uuid))
-		return nil, false
+		return nil, credentialSlots{}, false
 	}
 	diags.AddWarning(fmt.Sprintf("Adopted existing directory entry %s", uuid),
 		fmt.Sprintf("The directory already had entry %s (%q) with every configured value, most likely created by an earlier apply "+
 			"that was interrupted before it recorded it. It is now managed by this resource; nothing was created.", uuid, want.Name))
-	return &pbxapi.EntryWrite{UUID: res.Entry.UUID, Series: series, Timestamp: res.Entry.Timestamp, Adopted: true}, true
+	return &pbxapi.EntryWrite{UUID: res.Entry.UUID, Series: series, Timestamp: res.Entry.Timestamp, Adopted: true}, slotsOf(got), true
 }
 
 // entryUUIDOf is the uuid a create uses: the planned one (configured, or
