@@ -100,7 +100,8 @@ resource "pbx_user" "reception_phone" {
 }
 
 # A directory entry managed in code: the provider creates it on the intercom
-# (choosing its uuid), and a refresh finds any change to it by its timestamp.
+# (under a uuid derived from its arguments, so an interrupted apply repeated
+# makes no twin), and a refresh finds any change to it by its timestamp.
 resource "pbx_directory_entry" "lobby" {
   name     = "Lobby"
   email    = "lobby@example.com"

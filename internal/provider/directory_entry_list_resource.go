@@ -143,7 +143,10 @@ func (l *directoryEntryListResource) result(ctx context.Context, req list.ListRe
 		Timestamp: types.Int64Value(e.timestamp),
 		Series:    types.StringValue(series),
 	}
-	m.fromFields(e.fields)
+	// No credential: an imported entry manages none until the configuration
+	// names it, and a listing (or a generated configuration) is no place for
+	// door codes.
+	m.fromFields(e.fields, managedCredentials{})
 	result.Diagnostics.Append(result.Resource.Set(ctx, &m)...)
 	return result
 }

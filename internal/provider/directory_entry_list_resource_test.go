@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
@@ -144,14 +145,27 @@ func TestDirectoryEntryListResource_resource(t *testing.T) {
 		"name": "Reception", "email": "reception@example.com", "treepath": "/Staff/Front", "owner": "team-a",
 		"series": p.mock.Series(), "timestamp": fmt.Sprint(entry["timestamp"]),
 		"call_positions": `[{"grouped":false,"peer":"200","profiles":""},{"grouped":true,"peer":"201","profiles":""},{"grouped":false,"peer":"","profiles":""}]`,
-		"access":         `{"cards":<null>,"codes":["","2580"],"pin":"4711","valid_from":<null>,"valid_to":"2027-01-01T00:00:00Z"}`,
-		"display":        "Reception (0A000000-0000-4000-8000-000000000001)",
+		// No credential: a listed (or generated) entry manages none.
+		"access":  `{"cards":<null>,"codes":<null>,"pin":<null>,"valid_from":<null>,"valid_to":"2027-01-01T00:00:00Z"}`,
+		"display": "Reception (0A000000-0000-4000-8000-000000000001)",
 	}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s = %s, want %s", k, got[k], w)
 		}
 	}
+}
+
+// checkDirectoryUnchanged checks that the intercom's directory is as seeded:
+// as many entries, and no change since (its highest timestamp).
+func checkDirectoryUnchanged(p *testPBX, seeded int64) error {
+	if n := len(p.mock.DirectoryEntries()); n != len(directorySeed) {
+		return fmt.Errorf("the directory holds %d entries, want the %d seeded", n, len(directorySeed))
+	}
+	if ts := p.mock.Timestamp(); ts != seeded {
+		return fmt.Errorf("the directory's timestamp is %d, %d when seeded: something was written", ts, seeded)
+	}
+	return nil
 }
 
 func directoryQueryConfig(blocks map[string]string) string {
@@ -167,6 +181,7 @@ func directoryQueryConfig(blocks map[string]string) string {
 // dir/query per list block.
 func TestAccDirectoryEntryListResource_query(t *testing.T) {
 	p := newTestPBX(t, withDirectorySeed)
+	seeded := p.mock.Timestamp()
 	id := func(uuid string) map[string]knownvalue.Check {
 		return map[string]knownvalue.Check{"uuid": knownvalue.StringExact(uuid)}
 	}
@@ -174,7 +189,17 @@ func TestAccDirectoryEntryListResource_query(t *testing.T) {
 		TerraformVersionChecks:   needsTerraform114,
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []tfresource.TestStep{
-			{Config: p.providerConfig()},
+			// (A query needs a state to start from; this step writes
+			// nothing, to the state or to the intercom.)
+			{
+				Config: p.providerConfig(),
+				Check: func(s *terraform.State) error {
+					if n := len(s.RootModule().Resources); n != 0 {
+						return fmt.Errorf("the state holds %d resources, want none", n)
+					}
+					return checkDirectoryUnchanged(p, seeded)
+				},
+			},
 			{
 				PreConfig: p.mock.ResetRequestCounts,
 				Query:     true,
@@ -190,6 +215,12 @@ func TestAccDirectoryEntryListResource_query(t *testing.T) {
 							{Path: tfjsonpath.New("name"), KnownValue: knownvalue.StringExact("Reception")},
 							{Path: tfjsonpath.New("treepath"), KnownValue: knownvalue.StringExact("/Staff/Front")},
 							{Path: tfjsonpath.New("call_positions").AtSliceIndex(1).AtMapKey("grouped"), KnownValue: knownvalue.Bool(true)},
+							{Path: tfjsonpath.New("access").AtMapKey("valid_to"), KnownValue: knownvalue.StringExact("2027-01-01T00:00:00Z")},
+							// Listed, an entry manages no credential: none is
+							// shown, and a generated configuration sets none.
+							{Path: tfjsonpath.New("access").AtMapKey("pin"), KnownValue: knownvalue.Null()},
+							{Path: tfjsonpath.New("access").AtMapKey("codes"), KnownValue: knownvalue.Null()},
+							{Path: tfjsonpath.New("access").AtMapKey("cards"), KnownValue: knownvalue.Null()},
 						}),
 				},
 			},
@@ -198,10 +229,21 @@ func TestAccDirectoryEntryListResource_query(t *testing.T) {
 					if n := p.mock.RequestCounts()["dir/query"]; n != 2 {
 						t.Errorf("%d dir/query for two list blocks, want 2", n)
 					}
+					p.mock.ResetRequestCounts()
 				},
 				Query:       true,
 				Config:      directoryQueryConfig(map[string]string{"bad": `treepath_prefix = "Staff"`}),
 				ExpectError: errorLike("must start with /"),
+			},
+			// The invalid filter was refused before any request.
+			{
+				Config: p.providerConfig(),
+				Check: func(*terraform.State) error {
+					if n := p.mock.RequestCounts()["dir/query"]; n != 0 {
+						return fmt.Errorf("%d dir/query requests for an invalid filter, want none", n)
+					}
+					return checkDirectoryUnchanged(p, seeded)
+				},
 			},
 		},
 	})

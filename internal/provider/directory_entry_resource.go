@@ -5,24 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -94,19 +82,6 @@ var (
 	})
 )
 
-// Formats the 2N directory accepts (api/dir/template, the 2N configuration
-// manual and the contract in design/api).
-var (
-	switchCodePattern = regexp.MustCompile(`^[0-9]{2,15}$`)
-	virtNumberPattern = regexp.MustCompile(`^[0-9]{1,7}$`)
-	treepathPattern   = regexp.MustCompile(`^/[^<>]*$`)
-	// entryEmailPattern: one address or several, comma-separated.
-	entryEmailPattern = regexp.MustCompile(`^[^@\s,]+@[^@\s,]+(,\s?[^@\s,]+@[^@\s,]+)*$`)
-	// noWhitespace: peers and card ids are single tokens (a number, a SIP
-	// URI, a card id).
-	noWhitespace = regexp.MustCompile(`^\S*$`)
-)
-
 // privateWatermark is the private-state key holding how far the directory
 // was known to be unchanged for this entry: {"series": "...", "watermark": N}.
 const privateWatermark = "directory_watermark"
@@ -123,215 +98,6 @@ func setWatermark(ctx context.Context, p privateSetter, series string, ts int64)
 
 func (r *directoryEntryResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_directory_entry"
-}
-
-func emptyCallPositions() types.List {
-	positions := make([]attr.Value, pbxapi.CallPositions)
-	for i := range positions {
-		positions[i] = callPositionValue(types.StringValue(""), types.BoolValue(false), types.StringValue(""))
-	}
-	return types.ListValueMust(callPositionType, positions)
-}
-
-func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	codeCheck := stringCheck{"empty or 2 to 15 digits", func(s string) string {
-		if s != "" && !switchCodePattern.MatchString(s) {
-			return "has a code that is not 2 to 15 digits"
-		}
-		return ""
-	}}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "One entry (a person or a flat) of the 2N IP intercom directory: its name, the peers its call positions dial " +
-			"and its access credentials. Created with `dir/create` (the provider chooses the uuid), changed with `dir/update` " +
-			"(only the changed fields are sent), deleted with `dir/delete`. Drift is found by the entry's `timestamp`: a refresh of " +
-			"any number of entries is one `dir/query` for what changed since the last one. Fields not listed here " +
-			"(photo, buttons, access points, mobile keys, …) are left as they are on the intercom.",
-		Attributes: map[string]schema.Attribute{
-			"uuid": schema.StringAttribute{
-				MarkdownDescription: "The entry's uuid, chosen by the provider (a random upper-case uuid4) when it creates the entry. " +
-					"Link a `pbx_user` to the entry with `directory_uuid = pbx_directory_entry.<name>.uuid`.",
-				Computed:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Display name of the entry. Must not contain `<`, `>`, `/` or control characters.",
-				Required:            true,
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 128),
-					stringvalidator.RegexMatches(regexp.MustCompile(`^[^<>/]*$`), "must not contain <, > or /"),
-					noControl(),
-				},
-			},
-			"email": optString("E-mail address for missed-call notices; several addresses are separated by commas.", "",
-				stringvalidator.Any(stringvalidator.OneOf(""),
-					stringvalidator.RegexMatches(entryEmailPattern, "must be an e-mail address, or several separated by commas")),
-				stringvalidator.LengthAtMost(254)),
-			"treepath": optString("Folder of the entry in the phonebook tree, e.g. `/Staff/Reception`; `/` is the root. "+
-				"Must start with `/` and not contain `<`, `>` or control characters.", "/",
-				stringvalidator.RegexMatches(treepathPattern, "must start with / and not contain < or >"),
-				stringvalidator.LengthAtMost(255), noControl()),
-			"virt_number": optString("Virtual number dialled on the intercom's keypad (followed by `*`) to call the entry: 1 to 7 digits.", "",
-				stringvalidator.Any(stringvalidator.OneOf(""), stringvalidator.RegexMatches(virtNumberPattern, "must be 1 to 7 digits"))),
-			"owner": optString("The system or team that manages the entry (`My2N`, `ACOM`, or your team's name). "+
-				"Entries of one owner can be deleted together on the intercom; see the resource documentation.", "",
-				stringvalidator.LengthAtMost(64), noControl()),
-			"deputy": optString("uuid of the entry of this person's deputy (e.g. `pbx_directory_entry.deputy.uuid`).", "",
-				stringvalidator.Any(stringvalidator.OneOf(""), uuidValidator())),
-			"call_positions": schema.ListNestedAttribute{
-				MarkdownDescription: "The entry's three call positions (`callPos`), in order: exactly 3 elements (use `{}` for an unused one). " +
-					"Default: three empty positions.",
-				Optional: true,
-				Computed: true,
-				Default:  listdefault.StaticValue(emptyCallPositions()),
-				Validators: []validator.List{
-					listvalidator.SizeBetween(pbxapi.CallPositions, pbxapi.CallPositions),
-				},
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"peer": optString("Phone number or SIP URI called at this position (no spaces).", "",
-							stringvalidator.LengthAtMost(255),
-							stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
-						"grouped": schema.BoolAttribute{
-							MarkdownDescription: "Ring this position together with the previous one (a group call). Default: `false`.",
-							Optional:            true,
-							Computed:            true,
-							Default:             booldefault.StaticBool(false),
-						},
-						"profiles": optString("Time profiles that limit when this position is called.", "",
-							stringvalidator.LengthAtMost(255), noControl()),
-					},
-				},
-			},
-			"access": schema.SingleNestedAttribute{
-				MarkdownDescription: "Access credentials of the entry. Default: no validity limit and no credentials.",
-				Optional:            true,
-				Computed:            true,
-				Default:             objectdefault.StaticValue(noAccess),
-				Attributes: map[string]schema.Attribute{
-					"valid_from": schema.StringAttribute{
-						MarkdownDescription: "Start of the validity of the credentials, in UTC as `YYYY-MM-DDTHH:MM:SSZ`. Unset: no start limit.",
-						Optional:            true,
-						Validators:          []validator.String{utcTimeValidator()},
-					},
-					"valid_to": schema.StringAttribute{
-						MarkdownDescription: "End of the validity of the credentials, in UTC as `YYYY-MM-DDTHH:MM:SSZ`. Unset: no end limit.",
-						Optional:            true,
-						Validators:          []validator.String{utcTimeValidator()},
-					},
-					"pin": schema.StringAttribute{
-						MarkdownDescription: "Access PIN, 2 to 15 digits. Sensitive; it is stored in the Terraform state.",
-						Optional:            true,
-						Sensitive:           true,
-						Validators: []validator.String{
-							stringvalidator.RegexMatches(switchCodePattern, "must be 2 to 15 digits"),
-						},
-					},
-					"codes": schema.ListAttribute{
-						MarkdownDescription: "Switch codes by position (up to 4): each 2 to 15 digits, or `\"\"` for a position without a code; " +
-							"the last one must not be empty. Sensitive; they are stored in the Terraform state.",
-						Optional:    true,
-						Sensitive:   true,
-						ElementType: types.StringType,
-						Validators: []validator.List{
-							listvalidator.SizeBetween(1, pbxapi.AccessCodes),
-							listvalidator.ValueStringsAre(codeCheck),
-							lastNotEmpty{},
-						},
-					},
-					"cards": schema.ListAttribute{
-						MarkdownDescription: "RFID card ids by position (up to 2), `\"\"` for a position without a card; the last one must not be empty.",
-						Optional:            true,
-						ElementType:         types.StringType,
-						Validators: []validator.List{
-							listvalidator.SizeBetween(1, pbxapi.AccessCards),
-							listvalidator.ValueStringsAre(stringvalidator.LengthAtMost(64),
-								stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
-							lastNotEmpty{},
-						},
-					},
-				},
-			},
-			"timestamp": schema.Int64Attribute{
-				MarkdownDescription: "The entry's change counter on the intercom: it grows on every change of the entry. A refresh that finds " +
-					"a newer timestamp reads the entry and shows what changed. Comparable only within one `series`.",
-				Computed: true,
-			},
-			"series": schema.StringAttribute{
-				MarkdownDescription: "The directory's timestamp series. It changes when the directory is reset; the next refresh then reads every entry again.",
-				Computed:            true,
-			},
-		},
-	}
-}
-
-func (r *directoryEntryResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = identityschema.Schema{
-		Attributes: map[string]identityschema.Attribute{
-			"uuid": identityschema.StringAttribute{
-				Description:       "The entry's uuid, XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (hexadecimal).",
-				RequiredForImport: true,
-			},
-		},
-	}
-}
-
-// utcTimeValidator accepts a time as YYYY-MM-DDTHH:MM:SSZ after the epoch:
-// the device stores whole Unix seconds, and this form reads back unchanged.
-func utcTimeValidator() validator.String {
-	return stringCheck{"a UTC time as YYYY-MM-DDTHH:MM:SSZ, e.g. 2026-01-31T18:00:00Z", func(s string) string {
-		t, err := time.Parse(time.RFC3339, s)
-		switch {
-		case err != nil || t.UTC().Format(time.RFC3339) != s:
-			return fmt.Sprintf("%q is not in the form YYYY-MM-DDTHH:MM:SSZ", s)
-		case t.Unix() <= 0:
-			return fmt.Sprintf("%q is not after 1970-01-01T00:00:00Z", s)
-		}
-		return ""
-	}}
-}
-
-// lastNotEmpty rejects a code or card list that ends with "": the device
-// does not keep trailing empty positions apart from missing ones.
-type lastNotEmpty struct{}
-
-func (lastNotEmpty) Description(context.Context) string {
-	return "the last element must not be empty"
-}
-func (v lastNotEmpty) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (lastNotEmpty) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	elems := req.ConfigValue.Elements()
-	if len(elems) == 0 {
-		return
-	}
-	if last, ok := elems[len(elems)-1].(types.String); ok && !last.IsUnknown() && last.ValueString() == "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
-			fmt.Sprintf("%s ends with an empty element. Empty positions after the last one are implied: remove the trailing \"\".", req.Path))
-	}
-}
-
-// ValidateConfig checks the validity window.
-func (r *directoryEntryResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg directoryEntryResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.Access.IsNull() || cfg.Access.IsUnknown() {
-		return
-	}
-	var acc accessModel
-	resp.Diagnostics.Append(cfg.Access.As(ctx, &acc, objectAsOptions)...)
-	if resp.Diagnostics.HasError() || acc.ValidFrom.IsNull() || acc.ValidFrom.IsUnknown() || acc.ValidTo.IsNull() || acc.ValidTo.IsUnknown() {
-		return
-	}
-	from, err1 := time.Parse(time.RFC3339, acc.ValidFrom.ValueString())
-	to, err2 := time.Parse(time.RFC3339, acc.ValidTo.ValueString())
-	if err1 == nil && err2 == nil && !from.Before(to) {
-		resp.Diagnostics.AddAttributeError(path.Root("access").AtName("valid_to"), "Empty validity window",
-			fmt.Sprintf("access.valid_to (%s) must be later than access.valid_from (%s), or the credentials are never valid.",
-				acc.ValidTo.ValueString(), acc.ValidFrom.ValueString()))
-	}
 }
 
 func (r *directoryEntryResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -397,20 +163,9 @@ func timeOf(unix int64) types.String {
 	return types.StringValue(time.Unix(unix, 0).UTC().Format(time.RFC3339))
 }
 
-func codeList(codes []string) types.List {
-	codes = pbxapi.TrimCodes(codes)
-	if codes == nil {
-		return types.ListNull(types.StringType)
-	}
-	elems := make([]attr.Value, len(codes))
-	for i, c := range codes {
-		elems[i] = types.StringValue(c)
-	}
-	return types.ListValueMust(types.StringType, elems)
-}
-
-// fromFields sets every managed attribute from what the device holds.
-func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields) {
+// fromFields sets every managed attribute from what the device holds: the
+// credentials only where managed (see directory_entry_resource_credentials.go).
+func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields, managed managedCredentials) {
 	m.Name = types.StringValue(f.Name)
 	m.Email = types.StringValue(f.Email)
 	m.Treepath = types.StringValue(f.Treepath)
@@ -422,16 +177,22 @@ func (m *directoryEntryResourceModel) fromFields(f *pbxapi.EntryFields) {
 		positions[i] = callPositionValue(types.StringValue(p.Peer), types.BoolValue(p.Grouped), types.StringValue(p.Profiles))
 	}
 	m.CallPositions = types.ListValueMust(callPositionType, positions)
-	pin := types.StringNull()
-	if f.Access.PIN != "" {
+	pin, codes, cards := types.StringNull(), types.ListNull(types.StringType), types.ListNull(types.StringType)
+	if managed.pin {
 		pin = types.StringValue(f.Access.PIN)
+	}
+	if managed.codes {
+		codes = credentialList(f.Access.Codes)
+	}
+	if managed.cards {
+		cards = credentialList(f.Access.Cards)
 	}
 	m.Access = types.ObjectValueMust(accessAttrTypes, map[string]attr.Value{
 		"valid_from": timeOf(f.Access.ValidFrom),
 		"valid_to":   timeOf(f.Access.ValidTo),
 		"pin":        pin,
-		"codes":      codeList(f.Access.Codes),
-		"cards":      codeList(f.Access.Cards),
+		"codes":      codes,
+		"cards":      cards,
 	})
 }
 
@@ -452,30 +213,26 @@ func (r *directoryEntryResource) Create(ctx context.Context, req resource.Create
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	uuid, err := pbxapi.NewEntryUUID()
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to create directory entry "+fields.Name, err.Error())
+	managed, diags := credentialsOf(ctx, plan.Access)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
+	uuid := entryUUIDOf(&plan, &fields)
 	mark := r.directoryWatermark(ctx)
-	w, err := r.client.CreateEntry(ctx, uuid, fields)
-	if err != nil {
-		detail := describeEntryWrite(err)
-		if pbxapi.IsAmbiguous(err) {
-			detail += fmt.Sprintf("\n\nThe intercom may have created the entry with uuid %s. Look for it in the directory, then import it "+
-				"(terraform import <address> %s) or delete it before running terraform apply again.", uuid, uuid)
-		}
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to create directory entry %q (uuid %s)", fields.Name, uuid), detail)
+	w, slots, ok := r.createOrAdopt(ctx, uuid, fields, managed, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if w.Adopted {
-		tflog.Warn(ctx, "dir/create reply was lost; the entry it created was found and adopted", map[string]any{"uuid": w.UUID})
+		tflog.Warn(ctx, "directory entry adopted instead of created", map[string]any{"uuid": w.UUID})
 	}
 	plan.UUID = types.StringValue(strings.ToUpper(w.UUID))
 	plan.Timestamp = types.Int64Value(w.Timestamp)
 	plan.Series = types.StringValue(w.Series)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setWatermark(ctx, resp.Private, w.Series, mark(w.Series, w.Timestamp))...)
+	resp.Diagnostics.Append(setSlots(ctx, resp.Private, slots)...)
 	if resp.Identity != nil {
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, plan.UUID.ValueString())...)
 	}
@@ -534,7 +291,8 @@ func (r *directoryEntryResource) Read(ctx context.Context, req resource.ReadRequ
 	if ch.Deleted {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Directory entry %s is gone", uuid),
 			fmt.Sprintf("The directory (series %s) no longer has entry %s (%q): it was deleted outside Terraform, or the directory was reset. "+
-				"It is removed from the state, and the next apply creates it again (with a new uuid).", ch.Series, uuid, state.Name.ValueString()))
+				"It is removed from the state, and the next apply creates it again (with the configured uuid, or the one its "+
+				"arguments derive).", ch.Series, uuid, state.Name.ValueString()))
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -545,7 +303,10 @@ func (r *directoryEntryResource) Read(ctx context.Context, req resource.ReadRequ
 				fmt.Sprintf("The intercom returned an entry the provider cannot read: %v. Check the entry in the intercom's directory.", err))
 			return
 		}
-		state.fromFields(f)
+		managed, diags := credentialsOf(ctx, state.Access)
+		resp.Diagnostics.Append(diags...)
+		state.fromFields(f, managed)
+		resp.Diagnostics.Append(setSlots(ctx, resp.Private, slotsOf(f))...)
 		if ch.Entry.UUID != "" {
 			state.UUID = types.StringValue(strings.ToUpper(ch.Entry.UUID))
 		}
@@ -567,9 +328,16 @@ func (r *directoryEntryResource) Update(ctx context.Context, req resource.Update
 	resp.Diagnostics.Append(diags...)
 	prior, diags := state.toFields(ctx)
 	resp.Diagnostics.Append(diags...)
+	planManaged, diags := credentialsOf(ctx, plan.Access)
+	resp.Diagnostics.Append(diags...)
+	stateManaged, diags := credentialsOf(ctx, state.Access)
+	resp.Diagnostics.Append(diags...)
+	slots, diags := getSlots(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	priorForUpdate(&prior, &want, stateManaged, planManaged, slots)
 	uuid := state.UUID.ValueString()
 	plan.UUID = state.UUID
 	mark := r.directoryWatermark(ctx)
@@ -592,6 +360,14 @@ func (r *directoryEntryResource) Update(ctx context.Context, req resource.Update
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setWatermark(ctx, resp.Private, plan.Series.ValueString(), mark(plan.Series.ValueString(), plan.Timestamp.ValueInt64()))...)
+	written := slotsOf(&want)
+	if !planManaged.codes {
+		written.Codes = slots.Codes
+	}
+	if !planManaged.cards {
+		written.Cards = slots.Cards
+	}
+	resp.Diagnostics.Append(setSlots(ctx, resp.Private, written)...)
 	if resp.Identity != nil {
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, uuid)...)
 	}
@@ -630,25 +406,4 @@ func (r *directoryEntryResource) ImportState(ctx context.Context, req resource.I
 	if resp.Identity != nil {
 		resp.Diagnostics.Append(setEntryIdentity(ctx, resp.Identity, uuid)...)
 	}
-}
-
-// describeEntryWrite explains a failed directory write: the per-entry codes
-// the intercom gives, or the request-level failure.
-func describeEntryWrite(err error) string {
-	var we *pbxapi.WriteError
-	if !errors.As(err, &we) {
-		return describe(err)
-	}
-	msg := fmt.Sprintf("The intercom refused the write: %s.", err.Error())
-	switch {
-	case we.HasCode(pbxapi.CodeFieldValueError):
-		msg += "\n\nEDIR_FIELD_VALUE_ERROR: the intercom did not accept one of the values. The provider checks the documented formats; " +
-			"this intercom model may restrict a value further (virt_number length, the number of codes or cards, time profiles that do not exist)."
-	case we.HasCode(pbxapi.CodeFieldNameUnknown), we.HasCode(pbxapi.CodeFieldNotAvailable):
-		msg += "\n\nThis intercom model does not have one of the fields that were set (for example treepath and virt_number on 2N IP Base, " +
-			"or switch codes 3 and 4). Leave that argument unset."
-	case we.HasCode(pbxapi.CodeUUIDAlreadyExists):
-		msg += "\n\nAn entry with the uuid the provider chose already exists. Run terraform apply again: a new uuid is chosen."
-	}
-	return msg
 }

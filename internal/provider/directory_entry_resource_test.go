@@ -32,7 +32,9 @@ import (
 
 const managedEntryAddr = "pbx_directory_entry.test"
 
-var upperUUID4 = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`)
+// derivedUUID is the form of the uuid a configuration without `uuid` derives
+// for its entry: upper case, name-based (version 8, RFC 9562).
+var derivedUUID = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-8[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`)
 
 // dirRecorder sits in front of the mock and keeps the body of every
 // directory request, so a test can see what the provider sent.
@@ -175,8 +177,12 @@ func (p *testPBX) checkEntryStored(addr string, want ...map[string]string) resou
 		}
 		var diffs []string
 		for k, v := range merged {
-			if got[k] != v {
-				diffs = append(diffs, fmt.Sprintf("%s: stored %q, want %q", k, got[k], v))
+			g, stored := got[k]
+			switch {
+			case !stored:
+				diffs = append(diffs, fmt.Sprintf("%s: not stored, want %q", k, v))
+			case g != v:
+				diffs = append(diffs, fmt.Sprintf("%s: stored %q, want %q", k, g, v))
 			}
 		}
 		if len(diffs) > 0 {
@@ -188,10 +194,10 @@ func (p *testPBX) checkEntryStored(addr string, want ...map[string]string) resou
 }
 
 // checkOneUpdate checks that exactly one dir/update was sent since the last
-// reset, carrying the entry's uuid and exactly these fields.
-func checkOneUpdate(rec *dirRecorder, addr string, fields map[string]any) resource.TestCheckFunc {
+// reset, carrying the uuid of managedEntryAddr and exactly these fields.
+func checkOneUpdate(rec *dirRecorder, fields map[string]any) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		uuid, err := stateUUID(s, addr)
+		uuid, err := stateUUID(s, managedEntryAddr)
 		if err != nil {
 			return err
 		}
@@ -214,7 +220,21 @@ func checkOneUpdate(rec *dirRecorder, addr string, fields map[string]any) resour
 	}
 }
 
-// checkEntryGone checks that no entry of this test's type is live.
+// checkLiveEntries checks that the directory holds exactly n live entries.
+func (p *testPBX) checkLiveEntries(n int) error {
+	var live []string
+	for _, e := range p.mock.DirectoryEntries() {
+		if e["deleted"] != true {
+			live = append(live, fmt.Sprintf("%v (%v)", e["uuid"], e["name"]))
+		}
+	}
+	if len(live) != n {
+		return fmt.Errorf("the directory holds %d live entries, want %d: %v", len(live), n, live)
+	}
+	return nil
+}
+
+// checkNoLiveEntries checks that no entry is live.
 func (p *testPBX) checkNoLiveEntries(*terraform.State) error {
 	for _, e := range p.mock.DirectoryEntries() {
 		if e["deleted"] != true {
@@ -258,6 +278,26 @@ func (c changeCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 	resp.Error = fmt.Errorf("%s: no planned change", c.addr)
 }
 
+// credentialKeys are the state keys of the credentials, which an import
+// leaves unmanaged.
+var credentialKeys = []string{"access.pin", "access.codes", "access.cards"}
+
+// importedWithoutCredentials checks that an imported entry's state holds no
+// credential (not even an empty one).
+func importedWithoutCredentials(states []*terraform.InstanceState) error {
+	if len(states) != 1 {
+		return fmt.Errorf("%d imported instances, want 1", len(states))
+	}
+	for k, v := range states[0].Attributes {
+		for _, c := range credentialKeys {
+			if strings.HasPrefix(k, c) {
+				return fmt.Errorf("the imported state holds %s = %q: an import manages no credential", k, v)
+			}
+		}
+	}
+	return nil
+}
+
 func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 	p, rec := newRecordedPBX(t)
 	sameUUID := statecheck.CompareValue(compare.ValuesSame())
@@ -270,30 +310,42 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 			{
 				Config: managedEntryConfig(p, fullEntryBody),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("uuid"), knownvalue.StringRegexp(upperUUID4)),
+					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("uuid"), knownvalue.StringRegexp(derivedUUID)),
 					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("series"), knownvalue.StringExact(p.mock.Series())),
 					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("timestamp"), knownvalue.Int64Exact(1)),
 					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("access").AtMapKey("codes"),
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(""), knownvalue.StringExact("2580")})),
 					statecheck.ExpectSensitiveValue(managedEntryAddr, tfjsonpath.New("access").AtMapKey("pin")),
 					statecheck.ExpectSensitiveValue(managedEntryAddr, tfjsonpath.New("access").AtMapKey("codes")),
+					statecheck.ExpectSensitiveValue(managedEntryAddr, tfjsonpath.New("access").AtMapKey("cards")),
 					sameUUID.AddStateValue(managedEntryAddr, tfjsonpath.New("uuid")),
 				},
 				ConfigPlanChecks: resource.ConfigPlanChecks{
+					// The derived uuid is in the plan already, and it is the
+					// one created (sameUUID compares it with the state).
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("uuid"), knownvalue.StringRegexp(derivedUUID)),
+						plancheck.ExpectSensitiveValue(managedEntryAddr, tfjsonpath.New("access").AtMapKey("cards")),
+					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: p.checkEntryStored(managedEntryAddr, fullEntryStored),
 			},
-			// Import by uuid (lower case is accepted): every attribute matches.
+			// Import by uuid (lower case is accepted): every attribute
+			// matches, except the credentials, which an import does not
+			// manage (nor put in the state) until the configuration names
+			// them.
 			{
 				ResourceName:                         managedEntryAddr,
 				ImportState:                          true,
 				ImportStateVerify:                    true,
 				ImportStateVerifyIdentifierAttribute: "uuid",
+				ImportStateVerifyIgnore:              credentialKeys,
 				ImportStateIdFunc: func(s *terraform.State) (string, error) {
 					id, err := stateUUID(s, managedEntryAddr)
 					return strings.ToLower(id), err
 				},
+				ImportStateCheck: importedWithoutCredentials,
 			},
 			// One field changes: dir/update carries only it.
 			{
@@ -310,7 +362,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("timestamp"), knownvalue.Int64Exact(2)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{"name": "Front desk"}),
+					checkOneUpdate(rec, map[string]any{"name": "Front desk"}),
 					p.checkEntryStored(managedEntryAddr, fullEntryStored, map[string]string{"name": "Front desk"}),
 				),
 			},
@@ -324,7 +376,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{onlyChanges(managedEntryAddr, "call_positions", "access", "timestamp", "series")},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOneUpdate(rec, managedEntryAddr, map[string]any{
+					checkOneUpdate(rec, map[string]any{
 						"callPos": []any{map[string]any{}, map[string]any{}, map[string]any{"peer": "203"}},
 						"access":  map[string]any{"code": []any{"", "2581"}},
 					}),
@@ -334,9 +386,12 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 				),
 			},
 			// Back to a name only: every other field returns to its default
-			// on the intercom.
+			// on the intercom, except the credentials, which the
+			// configuration no longer manages: they are neither sent nor
+			// cleared, and leave the state.
 			{
-				Config: managedEntryConfig(p, `name = "Front desk"`),
+				PreConfig: rec.reset,
+				Config:    managedEntryConfig(p, `name = "Front desk"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionUpdate)},
 				},
@@ -347,15 +402,52 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 						"codes": knownvalue.Null(), "cards": knownvalue.Null(),
 					})),
 				},
-				Check: p.checkEntryStored(managedEntryAddr, defaultEntryStored, map[string]string{"name": "Front desk"}),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkOneUpdate(rec, map[string]any{
+						"email": "", "treepath": "/", "virtNumber": "", "owner": "", "deputy": "",
+						"callPos": []any{map[string]any{"peer": ""}, map[string]any{"peer": "", "grouped": false, "profiles": ""}, map[string]any{"peer": ""}},
+						"access":  map[string]any{"validFrom": "0", "validTo": "0"},
+					}),
+					p.checkEntryStored(managedEntryAddr, defaultEntryStored, map[string]string{
+						"name": "Front desk", "access.pin": "4711", "access.code": "[ 2581  ]", "access.card": "[04A2B1C3 ]",
+					}),
+				),
 			},
-			// The minimal entry imports completely too.
+			// Clearing them takes an explicit empty value: every code and
+			// card position the entry holds is cleared.
+			{
+				PreConfig: rec.reset,
+				Config: managedEntryConfig(p, `
+  name   = "Front desk"
+  access = { pin = "", codes = [], cards = [] }
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("access"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"valid_from": knownvalue.Null(), "valid_to": knownvalue.Null(), "pin": knownvalue.StringExact(""),
+						"codes": knownvalue.ListExact([]knownvalue.Check{}), "cards": knownvalue.ListExact([]knownvalue.Check{}),
+					})),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkOneUpdate(rec, map[string]any{
+						"access": map[string]any{"pin": "", "code": []any{"", ""}, "card": []any{""}},
+					}),
+					p.checkEntryStored(managedEntryAddr, defaultEntryStored, map[string]string{"name": "Front desk"}),
+				),
+			},
+			// The minimal entry imports completely too (the empty
+			// credentials aside: an import manages none).
 			{
 				ResourceName:                         managedEntryAddr,
 				ImportState:                          true,
 				ImportStateVerify:                    true,
 				ImportStateVerifyIdentifierAttribute: "uuid",
+				ImportStateVerifyIgnore:              credentialKeys,
 				ImportStateIdFunc:                    func(s *terraform.State) (string, error) { return stateUUID(s, managedEntryAddr) },
+				ImportStateCheck:                     importedWithoutCredentials,
 			},
 		},
 	})
@@ -415,7 +507,9 @@ func TestAccDirectoryEntryResource_drift(t *testing.T) {
 				Config:   managedEntryConfig(p, fullEntryBody),
 				PlanOnly: true,
 			},
-			// Deleted on the intercom: removed from the state and created again.
+			// Deleted on the intercom: removed from the state and created
+			// again, under the uuid the same arguments derive (the directory
+			// allows re-creating a deleted uuid): one live entry.
 			{
 				PreConfig: func() {
 					if _, err := p.mock.DeleteDirectoryEntry(firstUUID); err != nil {
@@ -429,10 +523,10 @@ func TestAccDirectoryEntryResource_drift(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					p.checkEntryStored(managedEntryAddr, fullEntryStored),
 					func(s *terraform.State) error {
-						if uuid, _ := stateUUID(s, managedEntryAddr); uuid == firstUUID {
-							return fmt.Errorf("the recreated entry has the deleted one's uuid %s", uuid)
+						if uuid, _ := stateUUID(s, managedEntryAddr); uuid != firstUUID {
+							return fmt.Errorf("the recreated entry has uuid %s, want the one its arguments derive, %s", uuid, firstUUID)
 						}
-						return nil
+						return p.checkLiveEntries(1)
 					},
 				),
 			},
@@ -445,12 +539,33 @@ func TestAccDirectoryEntryResource_drift(t *testing.T) {
 // no change; a wiped directory gets its entries created again.
 func TestAccDirectoryEntryResource_seriesReset(t *testing.T) {
 	p := newTestPBX(t)
-	var restored string
+	var restored, firstUUID string
+	// kept checks that the entry is still the one first created, and that
+	// the run created nothing.
+	kept := func(s *terraform.State) error {
+		if uuid, err := stateUUID(s, managedEntryAddr); err != nil || uuid != firstUUID {
+			return fmt.Errorf("the state holds entry %s (%v), want the first one, %s", uuid, err, firstUUID)
+		}
+		if n := p.mock.RequestCounts()["dir/create"]; n != 0 {
+			return fmt.Errorf("%d dir/create requests, want none", n)
+		}
+		return p.checkLiveEntries(6) // the entry and the five others
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             p.checkNoLiveEntries,
 		Steps: []resource.TestStep{
-			{Config: managedEntryConfig(p, fullEntryBody)},
+			{
+				Config: managedEntryConfig(p, fullEntryBody),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					p.checkEntryStored(managedEntryAddr, fullEntryStored),
+					func(s *terraform.State) error {
+						var err error
+						firstUUID, err = stateUUID(s, managedEntryAddr)
+						return err
+					},
+				),
+			},
 			{
 				PreConfig: func() {
 					// Push the timestamps of the old series past the entry's,
@@ -475,6 +590,13 @@ func TestAccDirectoryEntryResource_seriesReset(t *testing.T) {
 						return nil
 					})),
 				},
+				Check: resource.ComposeAggregateTestCheckFunc(kept, p.checkEntryStored(managedEntryAddr, fullEntryStored)),
+			},
+			// A later plan of the restored directory is empty too.
+			{
+				PreConfig: p.mock.ResetRequestCounts,
+				Config:    managedEntryConfig(p, fullEntryBody),
+				PlanOnly:  true,
 			},
 			// Wiped: created again in the new series.
 			{
@@ -485,8 +607,17 @@ func TestAccDirectoryEntryResource_seriesReset(t *testing.T) {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("timestamp"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("series"), knownvalue.StringFunc(func(s string) error {
+						if s != restored {
+							return fmt.Errorf("series %s, want the wiped directory's %s", s, restored)
+						}
+						return nil
+					})),
 				},
-				Check: p.checkEntryStored(managedEntryAddr, fullEntryStored),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					p.checkEntryStored(managedEntryAddr, fullEntryStored),
+					func(*terraform.State) error { return p.checkLiveEntries(1) },
+				),
 			},
 		},
 	})
@@ -732,8 +863,13 @@ access = { valid_from = "2027-01-01T00:00:00Z", valid_to = "2026-01-01T00:00:00Z
 // uuid as ID (in any case).
 func TestAccDirectoryEntryResource_identity(t *testing.T) {
 	p := newTestPBX(t)
+	// Without credentials: an import block with a configuration that names
+	// them plans to write them (the import does not put them in the state).
+	config := managedEntryConfig(p, strings.NewReplacer(`    pin        = "4711"`+"\n", "", `    codes      = ["", "2580"]`+"\n", "",
+		`    cards      = ["04A2B1C3"]`+"\n", "").Replace(fullEntryBody))
+	stored := []map[string]string{fullEntryStored, {"access.pin": "", "access.code": "[   ]", "access.card": "[ ]"}}
 	identityIsUUID := []statecheck.StateCheck{
-		statecheck.ExpectIdentity(managedEntryAddr, map[string]knownvalue.Check{"uuid": knownvalue.StringRegexp(upperUUID4)}),
+		statecheck.ExpectIdentity(managedEntryAddr, map[string]knownvalue.Check{"uuid": knownvalue.StringRegexp(derivedUUID)}),
 		statecheck.ExpectIdentityValueMatchesState(managedEntryAddr, tfjsonpath.New("uuid")),
 	}
 	resource.ParallelTest(t, resource.TestCase{
@@ -742,7 +878,7 @@ func TestAccDirectoryEntryResource_identity(t *testing.T) {
 		CheckDestroy:             p.checkNoLiveEntries,
 		Steps: []resource.TestStep{
 			{
-				Config:            managedEntryConfig(p, fullEntryBody),
+				Config:            config,
 				ConfigStateChecks: identityIsUUID,
 			},
 			{
@@ -774,12 +910,12 @@ func TestAccDirectoryEntryResource_identity(t *testing.T) {
 						}
 					}
 				},
-				Config:            managedEntryConfig(p, fullEntryBody),
+				Config:            config,
 				ConfigStateChecks: identityIsUUID,
-				Check:             p.checkEntryStored(managedEntryAddr, fullEntryStored),
+				Check:             p.checkEntryStored(managedEntryAddr, stored...),
 			},
 			{
-				Config: managedEntryConfig(p, fullEntryBody) + `
+				Config: config + `
 resource "pbx_directory_entry" "other" {
   name = "Other"
 }
@@ -875,4 +1011,76 @@ func TestAccDirectoryEntryResource_ambiguousCreate(t *testing.T) {
 			})
 		})
 	}
+}
+
+// planRequest is a plan check request for a plan given as Terraform's JSON.
+// (The plan type is reached through the request, not imported.)
+func planRequest(t *testing.T, plan string) plancheck.CheckPlanRequest {
+	t.Helper()
+	var req plancheck.CheckPlanRequest
+	p := reflect.New(reflect.TypeOf(req.Plan).Elem())
+	if err := json.Unmarshal([]byte(plan), p.Interface()); err != nil {
+		t.Fatal(err)
+	}
+	reflect.ValueOf(&req).Elem().FieldByName("Plan").Set(p)
+	return req
+}
+
+// TestHelpersCanFail: the plan and state checks the tests rely on fail a
+// wrong provider: onlyChanges a create, an update of another attribute or of
+// none; checkEntryStored a value the intercom does not store at all.
+func TestHelpersCanFail(t *testing.T) {
+	change := func(actions, before, after string) string {
+		return fmt.Sprintf(`{"format_version": "1.2", "resource_changes": [{"address": %q, "mode": "managed", "type": "pbx_directory_entry",
+			"name": "test", "change": {"actions": %s, "before": %s, "after": %s}}]}`, managedEntryAddr, actions, before, after)
+	}
+	for name, c := range map[string]struct {
+		plan    string
+		wantErr string
+	}{
+		"update of the allowed attribute": {change(`["update"]`, `{"name": "a", "email": "x"}`, `{"name": "b", "email": "x"}`), ""},
+		"a create":                        {change(`["create"]`, `null`, `{"name": "b", "email": "x"}`), "want an update"},
+		"another attribute changes":       {change(`["update"]`, `{"name": "a", "email": "x"}`, `{"name": "b", "email": "y"}`), "planned changes to [email]"},
+		"an attribute appears":            {change(`["update"]`, `{"name": "a"}`, `{"name": "b", "email": "y"}`), "planned changes to [email]"},
+		"nothing changes":                 {change(`["update"]`, `{"name": "a"}`, `{"name": "a"}`), "no planned change to any of [name]"},
+		"another resource":                {`{"format_version": "1.2", "resource_changes": []}`, "no planned change"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var resp plancheck.CheckPlanResponse
+			onlyChanges(managedEntryAddr, "name").CheckPlan(context.Background(), planRequest(t, c.plan), &resp)
+			switch {
+			case c.wantErr == "" && resp.Error != nil:
+				t.Errorf("unexpected error: %v", resp.Error)
+			case c.wantErr != "" && (resp.Error == nil || !strings.Contains(resp.Error.Error(), c.wantErr)):
+				t.Errorf("error %v, want one containing %q", resp.Error, c.wantErr)
+			}
+		})
+	}
+
+	t.Run("checkEntryStored", func(t *testing.T) {
+		const uuid = "0A000000-0000-4000-8000-000000000001"
+		p := newTestPBX(t, withDirectorySeed)
+		state := &terraform.State{Modules: []*terraform.ModuleState{{
+			Path: []string{"root"},
+			Resources: map[string]*terraform.ResourceState{
+				managedEntryAddr: {Type: "pbx_directory_entry", Primary: &terraform.InstanceState{ID: uuid, Attributes: map[string]string{"uuid": uuid}}},
+			},
+		}}}
+		for _, c := range []struct {
+			want    map[string]string
+			wantErr string
+		}{
+			{map[string]string{"name": "Reception", "access.pin": "4711"}, ""},
+			{map[string]string{"name": "Front"}, `name: stored "Reception", want "Front"`},
+			{map[string]string{"nickname": ""}, `nickname: not stored, want ""`},
+		} {
+			err := p.checkEntryStored(managedEntryAddr, c.want)(state)
+			switch {
+			case c.wantErr == "" && err != nil:
+				t.Errorf("%v: unexpected error: %v", c.want, err)
+			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+				t.Errorf("%v: error %v, want one containing %q", c.want, err, c.wantErr)
+			}
+		}
+	})
 }

@@ -447,22 +447,48 @@ type onlyChangesCheck struct {
 	allowed []string
 }
 
+// keysOf is the union of the keys of maps a and b.
+func keysOf(a, b map[string]any) map[string]bool {
+	keys := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	return keys
+}
+
 func (c onlyChangesCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 	for _, rc := range req.Plan.ResourceChanges {
 		if rc.Address != c.addr {
 			continue
 		}
-		before, _ := rc.Change.Before.(map[string]any)
-		after, _ := rc.Change.After.(map[string]any)
-		var changed []string
-		for k, b := range before {
-			if !reflect.DeepEqual(b, after[k]) && !slices.Contains(c.allowed, k) {
+		before, okBefore := rc.Change.Before.(map[string]any)
+		after, okAfter := rc.Change.After.(map[string]any)
+		if !okBefore || !okAfter {
+			// A create (no before) or a delete (no after) is not a change
+			// of some attributes.
+			resp.Error = fmt.Errorf("%s: planned %v, want an update of %v only", c.addr, rc.Change.Actions, c.allowed)
+			return
+		}
+		var changed, allowed []string
+		for k := range keysOf(before, after) {
+			if reflect.DeepEqual(before[k], after[k]) {
+				continue
+			}
+			if slices.Contains(c.allowed, k) {
+				allowed = append(allowed, k)
+			} else {
 				changed = append(changed, k)
 			}
 		}
-		if len(changed) > 0 {
+		switch {
+		case len(changed) > 0:
 			sort.Strings(changed)
 			resp.Error = fmt.Errorf("%s: planned changes to %v, only %v expected", c.addr, changed, c.allowed)
+		case len(allowed) == 0:
+			resp.Error = fmt.Errorf("%s: no planned change to any of %v", c.addr, c.allowed)
 		}
 		return
 	}

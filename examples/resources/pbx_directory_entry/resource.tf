@@ -16,7 +16,20 @@ resource "pbx_directory_entry" "reception" {
     valid_to   = "2027-01-01T00:00:00Z"
     pin        = var.reception_pin
     codes      = ["", "2580"] # switch 2 only
+    # cards left out: not managed, the cards set on the intercom stay.
   }
+}
+
+# An entry whose uuid another system (an access-control database) already
+# knows. Without uuid, the provider derives one from the arguments.
+resource "pbx_directory_entry" "flat_12" {
+  uuid     = "5D1E0C3A-7B42-4F10-9A1D-0C2B3E4F5A12"
+  name     = "Flat 12"
+  treepath = "/Flats"
+  call_positions = [
+    { peer = "sip:1012@pbx.example.com" }, {}, {},
+  ]
+  # No access block: the door codes set in the intercom's web page stay.
 }
 
 variable "reception_pin" {
