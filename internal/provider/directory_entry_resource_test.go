@@ -278,9 +278,9 @@ func (c changeCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 	resp.Error = fmt.Errorf("%s: no planned change", c.addr)
 }
 
-// credentialKeys are the state keys of the credentials, which an import
+// credentialStateKeys are the state keys of the credentials, which an import
 // leaves unmanaged.
-var credentialKeys = []string{"access.pin", "access.codes", "access.cards"}
+var credentialStateKeys = []string{"access.pin", "access.codes", "access.cards"}
 
 // importedWithoutCredentials checks that an imported entry's state holds no
 // credential (not even an empty one).
@@ -289,7 +289,7 @@ func importedWithoutCredentials(states []*terraform.InstanceState) error {
 		return fmt.Errorf("%d imported instances, want 1", len(states))
 	}
 	for k, v := range states[0].Attributes {
-		for _, c := range credentialKeys {
+		for _, c := range credentialStateKeys {
 			if strings.HasPrefix(k, c) {
 				return fmt.Errorf("the imported state holds %s = %q: an import manages no credential", k, v)
 			}
@@ -340,7 +340,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 				ImportState:                          true,
 				ImportStateVerify:                    true,
 				ImportStateVerifyIdentifierAttribute: "uuid",
-				ImportStateVerifyIgnore:              credentialKeys,
+				ImportStateVerifyIgnore:              credentialStateKeys,
 				ImportStateIdFunc: func(s *terraform.State) (string, error) {
 					id, err := stateUUID(s, managedEntryAddr)
 					return strings.ToLower(id), err
@@ -445,7 +445,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 				ImportState:                          true,
 				ImportStateVerify:                    true,
 				ImportStateVerifyIdentifierAttribute: "uuid",
-				ImportStateVerifyIgnore:              credentialKeys,
+				ImportStateVerifyIgnore:              credentialStateKeys,
 				ImportStateIdFunc:                    func(s *terraform.State) (string, error) { return stateUUID(s, managedEntryAddr) },
 				ImportStateCheck:                     importedWithoutCredentials,
 			},
