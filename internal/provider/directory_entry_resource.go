@@ -165,7 +165,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"email": optString("E-mail address for missed-call notices; several addresses are separated by commas.", "",
 				stringvalidator.Any(stringvalidator.OneOf(""),
 					stringvalidator.RegexMatches(entryEmailPattern, "must be an e-mail address, or several separated by commas")),
-				stringvalidator.LengthAtMost(254)),
+				stringvalidator.LengthAtMost(254), noControl()),
 			"treepath": optString("Folder of the entry in the phonebook tree, e.g. `/Staff/Reception`; `/` is the root. "+
 				"Must start with `/` and not contain `<`, `>` or control characters.", "/",
 				stringvalidator.RegexMatches(treepathPattern, "must start with / and not contain < or >"),
@@ -189,7 +189,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"peer": optString("Phone number or SIP URI called at this position (no spaces).", "",
-							stringvalidator.LengthAtMost(255),
+							stringvalidator.LengthAtMost(255), noControl(),
 							stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
 						"grouped": schema.BoolAttribute{
 							MarkdownDescription: "Ring this position together with the previous one (a group call). Default: `false`.",
@@ -244,7 +244,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 						ElementType:         types.StringType,
 						Validators: []validator.List{
 							listvalidator.SizeBetween(1, pbxapi.AccessCards),
-							listvalidator.ValueStringsAre(stringvalidator.LengthAtMost(64),
+							listvalidator.ValueStringsAre(stringvalidator.LengthAtMost(64), noControl(),
 								stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
 							lastNotEmpty{},
 						},
