@@ -368,7 +368,11 @@ func (c *Client) UpdateEntry(ctx context.Context, uuid string, prior, want Entry
 		return nil, fmt.Errorf("dir/update of entry %s not sent: %w", uuid, err)
 	}
 	patch["uuid"] = uuid
-	return c.writeEntry(ctx, "update", uuid, map[string]any{"users": []any{patch}}, true)
+	w, err := c.writeEntry(ctx, "update", uuid, map[string]any{"users": []any{patch}}, true)
+	if err == nil {
+		c.noteUpdated(uuid, want)
+	}
+	return w, err
 }
 
 // DeleteEntry deletes the entry uuid with api/dir/delete. An entry that is

@@ -149,9 +149,11 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 		Attributes: map[string]schema.Attribute{
 			"uuid": schema.StringAttribute{
 				MarkdownDescription: "The entry's uuid, chosen by the provider (a random upper-case uuid4) when it creates the entry. " +
-					"Link a `pbx_user` to the entry with `directory_uuid = pbx_directory_entry.<name>.uuid`.",
+					"Link a `pbx_user` to the entry with `directory_uuid = pbx_directory_entry.<name>.uuid`. A plan that changes the " +
+					"entry's `name` or `email` shows the uuid as known after apply (it does not change), so that linked users take the " +
+					"new values in the same apply.",
 				Computed:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), followedValuesChange{}},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Display name of the entry. Must not contain `<`, `>`, `/` or control characters.",
