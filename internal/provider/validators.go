@@ -74,8 +74,23 @@ var (
 // string attribute that reaches a device has it, or a format that excludes
 // control characters; values taken from a device are checked with the same
 // validators (validateString).
-func noControl() validator.String {
-	return stringCheck{"text without control characters (U+0000-U+001F, U+007F-U+009F)", checkText}
+func noControl() validator.String { return textCheck{} }
+
+type textCheck struct{}
+
+const textRule = "must not contain line breaks or other control characters (U+0000-U+001F, U+007F-U+009F)"
+
+func (textCheck) Description(context.Context) string               { return textRule }
+func (v textCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (textCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if reason := checkText(req.ConfigValue.ValueString()); reason != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
+			fmt.Sprintf("%s %s: %s.", req.Path, reason, textRule))
+	}
 }
 
 // checkText names the first control character of s, never writing it.
