@@ -75,10 +75,8 @@ func CheckText(field, value string) error {
 func CheckLines(field, value string) error {
 	offset := 0
 	for line := range strings.SplitSeq(value, "\n") {
-		if err := CheckText(field, line); err != nil {
-			te := err.(*TextError)
-			te.Position += offset
-			return te
+		if r, pos, ok := ControlChar(line); ok {
+			return &TextError{Field: field, Char: r, Position: offset + pos}
 		}
 		offset += len([]rune(line)) + 1
 	}
