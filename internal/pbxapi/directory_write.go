@@ -307,6 +307,9 @@ func (c *Client) CreateEntry(ctx context.Context, uuid string, f EntryFields) (*
 		return nil, fmt.Errorf("dir/create: %q is not a valid directory uuid", uuid)
 	}
 	item, _ := entryPatch(DefaultEntryFields(), f)
+	if err := checkPatch("", item); err != nil {
+		return nil, fmt.Errorf("dir/create of entry %s not sent: %w", uuid, err)
+	}
 	item["uuid"] = uuid
 	body := map[string]any{"users": []any{item}}
 	// Creates and the read that resolves an ambiguous one come out of one
@@ -361,8 +364,15 @@ func (c *Client) UpdateEntry(ctx context.Context, uuid string, prior, want Entry
 	if len(diff) == 0 {
 		return nil, nil
 	}
+	if err := checkPatch("", patch); err != nil {
+		return nil, fmt.Errorf("dir/update of entry %s not sent: %w", uuid, err)
+	}
 	patch["uuid"] = uuid
-	return c.writeEntry(ctx, "update", uuid, map[string]any{"users": []any{patch}}, true)
+	w, err := c.writeEntry(ctx, "update", uuid, map[string]any{"users": []any{patch}}, true)
+	if err == nil {
+		c.noteUpdated(uuid, want)
+	}
+	return w, err
 }
 
 // DeleteEntry deletes the entry uuid with api/dir/delete. An entry that is

@@ -273,6 +273,9 @@ type AddResult struct {
 // Adds and lookups come out of one budget: the call sends at most
 // max_retries + 1 requests in all.
 func (c *Client) AddUser(ctx context.Context, u User) (AddResult, error) {
+	if err := CheckUser(&u); err != nil {
+		return AddResult{}, fmt.Errorf("users/add of number %s not sent: %w", u.Number, err)
+	}
 	u.ID = ""
 	defer c.invalidateUsers()
 	ctx, b := c.withBudget(ctx)
@@ -392,6 +395,9 @@ func (u User) differences(got *User) []string {
 func (c *Client) UpdateUser(ctx context.Context, u User) error {
 	if u.ID == "" {
 		return errors.New("users/update: the user has no _id")
+	}
+	if err := CheckUser(&u); err != nil {
+		return fmt.Errorf("users/update of %s not sent: %w", u.ID, err)
 	}
 	defer c.invalidateUsers()
 	ctx, _ = c.withBudget(ctx)

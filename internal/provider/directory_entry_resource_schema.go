@@ -69,11 +69,14 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 					"argument except the credentials), so that an apply repeated after an interrupted one finds the entry the interrupted " +
 					"one created and adopts it instead of creating a twin; the entry then keeps that uuid whatever changes later. Two " +
 					"entries whose arguments differ only in their credentials derive the same uuid: give one of them a `uuid`. " +
-					"Link a `pbx_user` to the entry with `directory_uuid = pbx_directory_entry.<name>.uuid`.",
-				Optional:      true,
-				Computed:      true,
-				Validators:    []validator.String{uuidCheck()},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
+					"Link a `pbx_user` to the entry with `directory_uuid = pbx_directory_entry.<name>.uuid`. When the uuid is not set in " +
+					"the configuration, a plan that changes the entry's `name` or `email` shows it as known after apply (it does not " +
+					"change), so that linked users take the new values in the same apply.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{uuidCheck()},
+				// followedValuesChange comes after RequiresReplace, which must see the state's uuid.
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace(), followedValuesChange{}},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Display name of the entry. Must not contain `<`, `>`, `/` or control characters.",
@@ -87,7 +90,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"email": optString("E-mail address for missed-call notices; several addresses are separated by commas.", "",
 				stringvalidator.Any(stringvalidator.OneOf(""),
 					stringvalidator.RegexMatches(entryEmailPattern, "must be an e-mail address, or several separated by commas")),
-				stringvalidator.LengthAtMost(254)),
+				stringvalidator.LengthAtMost(254), noControl()),
 			"treepath": optString("Folder of the entry in the phonebook tree, e.g. `/Staff/Reception`; `/` is the root. "+
 				"Must start with `/` and not contain `<`, `>` or control characters.", "/",
 				stringvalidator.RegexMatches(treepathPattern, "must start with / and not contain < or >"),
@@ -111,7 +114,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"peer": optString("Phone number or SIP URI called at this position (no spaces).", "",
-							stringvalidator.LengthAtMost(255),
+							stringvalidator.LengthAtMost(255), noControl(),
 							stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
 						"grouped": schema.BoolAttribute{
 							MarkdownDescription: "Ring this position together with the previous one (a group call). Default: `false`.",
@@ -172,7 +175,7 @@ func (r *directoryEntryResource) Schema(_ context.Context, _ resource.SchemaRequ
 						ElementType: types.StringType,
 						Validators: []validator.List{
 							listvalidator.SizeAtMost(pbxapi.AccessCards),
-							listvalidator.ValueStringsAre(stringvalidator.LengthAtMost(64),
+							listvalidator.ValueStringsAre(stringvalidator.LengthAtMost(64), noControl(),
 								stringvalidator.RegexMatches(noWhitespace, "must not contain spaces, line breaks or other white space")),
 							lastNotEmpty{},
 						},

@@ -354,7 +354,7 @@ func TestAccDirectoryEntryResource_lifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionUpdate),
-						onlyChanges(managedEntryAddr, "name", "timestamp", "series"),
+						onlyChanges(managedEntryAddr, "name", "timestamp", "series", "uuid"),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -491,7 +491,7 @@ func TestAccDirectoryEntryResource_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionUpdate),
-						onlyChanges(managedEntryAddr, "name", "call_positions", "access", "timestamp", "series"),
+						onlyChanges(managedEntryAddr, "name", "call_positions", "access", "timestamp", "series", "uuid"),
 						expectChange(managedEntryAddr, "name", "Mallory", "Reception"),
 					},
 				},
@@ -734,22 +734,20 @@ resource "pbx_user" "alice" {
 					p.checkEntryStored("pbx_directory_entry.alice", map[string]string{"name": "Alice Example"}),
 				),
 			},
-			// The entry is renamed in the configuration: the user reads the
-			// entry at refresh, so it follows in the next run ("refresh reads,
-			// plan computes"), not in the run that renames the entry.
+			// The entry is renamed in the configuration: the entry's uuid is
+			// planned known after apply, so the user's followed values are
+			// too, and the user follows in the same run.
 			{
-				Config:             config("Alice Smith"),
-				ExpectNonEmptyPlan: true,
+				Config: config("Alice Smith"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction("pbx_directory_entry.alice", plancheck.ResourceActionUpdate),
-						plancheck.ExpectResourceAction("pbx_user.alice", plancheck.ResourceActionNoop),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction("pbx_user.alice", plancheck.ResourceActionUpdate),
-						expectChange("pbx_user.alice", "name", "Alice Example", "Alice Smith"),
+						plancheck.ExpectUnknownValue("pbx_user.alice", tfjsonpath.New("name")),
 					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+				Check: p.checkStored("201", map[string]any{"name": "Alice Smith", "email": "alice@example.com"}),
 			},
 			{
 				Config: config("Alice Smith"),

@@ -11,10 +11,12 @@ package provider
 //	go test -run '^$' -fuzz '^FuzzCheckIPMask$' -fuzztime 10s ./internal/provider/
 
 import (
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -22,8 +24,8 @@ import (
 // rejection is a single line, and valid UTF-8 (values are %q-quoted).
 func checkCommon(t *testing.T, s, reason string) {
 	t.Helper()
-	if strings.ContainsAny(reason, "\r\n") {
-		t.Fatalf("%q: the reason spans several lines: %q", s, reason)
+	if strings.ContainsFunc(reason, unicode.IsControl) {
+		t.Fatalf("%q: the reason holds a control character (a line break spans several lines): %q", s, reason)
 	}
 	if !utf8.ValidString(reason) {
 		t.Fatalf("%q: the reason is not valid UTF-8: %q", s, reason)
@@ -241,6 +243,12 @@ func FuzzCheckMoreOptions(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		reason := checkMoreOptions(s)
 		checkCommon(t, s, reason)
+		if strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.Is(unicode.Cc, r) }) {
+			if !strings.Contains(reason, "control character U+") {
+				t.Fatalf("checkMoreOptions(%q) = %q, want the control character named", s, reason)
+			}
+			return
+		}
 		firstBad := 0
 		for i, line := range strings.Split(s, "\n") {
 			line = strings.TrimSpace(line)
@@ -257,6 +265,32 @@ func FuzzCheckMoreOptions(f *testing.F) {
 			t.Fatalf("checkMoreOptions(%q) rejected valid lines: %q", s, reason)
 		case firstBad != 0 && !strings.HasPrefix(reason, "line "+strconv.Itoa(firstBad)+" "):
 			t.Fatalf("checkMoreOptions(%q) = %q, want a rejection of line %d", s, reason, firstBad)
+		}
+	})
+}
+
+// FuzzCheckText: the configuration's rule for text (noControl) rejects
+// exactly the strings with a character of Unicode's category Cc, naming the
+// first one by its code point, never writing it.
+func FuzzCheckText(f *testing.F) {
+	for _, s := range []string{
+		"", "Alice", "علی\u200cرضا محمدی", "Recepce – hlavní vchod", "a\tb", "x\x1b@example.com", "Alice\u0085",
+		"\x7f", "\u009f", "a\u2028b", "\xff",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		reason := checkText(s)
+		checkCommon(t, s, reason)
+		i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cc, r) })
+		switch {
+		case i < 0 && reason != "":
+			t.Fatalf("checkText(%q) rejected text without control characters: %q", s, reason)
+		case i >= 0:
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if !strings.HasPrefix(reason, fmt.Sprintf("contains the control character U+%04X ", r)) {
+				t.Fatalf("checkText(%q) = %q, want %U named", s, reason, r)
+			}
 		}
 	})
 }

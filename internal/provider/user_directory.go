@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -145,9 +146,11 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		}
 		plan.DirectoryTimestamp = state.DirectoryTimestamp
 		plan.DirectorySeries = state.DirectorySeries
-	case followed == nil:
+	case followed == nil, r.updatedSinceRefresh(followed):
 		// A new link, or an uuid known only after apply: so are the
-		// followed values. Create or Update reads the entry.
+		// followed values. Create or Update reads the entry. So too in
+		// the plan Terraform makes again at apply when this run changed
+		// what the user follows (see followedValuesChange).
 		plan.DirectoryTimestamp = types.Int64Unknown()
 		plan.DirectorySeries = types.StringUnknown()
 		if config.Name.IsNull() {
@@ -290,4 +293,68 @@ func userLabel(plan, state *userResourceModel) string {
 		label += " (" + state.ID.ValueString() + ")"
 	}
 	return label
+}
+
+// updatedSinceRefresh reports whether this run's update of the entry changed
+// the name or email the refresh recorded (in f): then the recorded values
+// are stale. That happens only in the plan Terraform makes again at apply,
+// after the entry's apply, for a user whose plan showed the followed values
+// as known after apply (see followedValuesChange). It makes no request.
+func (r *userResource) updatedSinceRefresh(f *followedEntry) bool {
+	if r.client == nil || f.Missing {
+		return false
+	}
+	w, ok := r.client.WrittenEntry(f.UUID)
+	return ok && (w.Name != deref(f.Name) || w.Email != deref(f.Email))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// followedValuesChange is the plan modifier of pbx_directory_entry's uuid
+// that lets linked users follow a change of the entry in the same apply.
+// A user links with directory_uuid = pbx_directory_entry.<name>.uuid, which
+// is all the user's plan sees of the entry. When the entry's plan changes
+// what users follow (name or email: an edit of the configuration, or
+// restoring a rename made in the panel), the uuid is planned as known after
+// apply, though it never changes. The linked user then plans the followed
+// values as known after apply, and its apply, which runs after the entry's,
+// reads them from the entry as the entry's apply left it. Otherwise the user
+// would plan the values its refresh read, the entry's apply would change
+// them, and only a second apply would bring the user along.
+type followedValuesChange struct{}
+
+func (followedValuesChange) Description(context.Context) string {
+	return "known after apply when the plan changes the entry's name or email, so that linked users follow the new values in the same apply"
+}
+
+func (m followedValuesChange) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (followedValuesChange) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || resp.PlanValue.IsUnknown() {
+		return // created (unknown anyway) or destroyed
+	}
+	if !req.ConfigValue.IsNull() {
+		// A configured uuid is planned as configured; its linked users follow
+		// a change of the entry at the next refresh.
+		return
+	}
+	for _, name := range []string{"name", "email"} {
+		var planned, prior types.String
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(name), &planned)...)
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(name), &prior)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if !planned.Equal(prior) {
+			resp.PlanValue = types.StringUnknown()
+			return
+		}
+	}
 }

@@ -109,15 +109,7 @@ var (
 	dialPattern   = regexp.MustCompile(`^[0-9*#+]*$`)
 	emailPattern  = regexp.MustCompile(`^$|^[^@\s,]+@[^@\s,]+$`)
 	contextRegexp = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	// noControlChars keeps values that end up in Asterisk's configuration
-	// files from starting a new line (and so a new option or section).
-	noControlChars = regexp.MustCompile(`^[^\x00-\x1f\x7f]*$`)
 )
-
-// noControl rejects values with line breaks or other control characters.
-func noControl() validator.String {
-	return stringvalidator.RegexMatches(noControlChars, "must not contain line breaks or other control characters")
-}
 
 // nameValidators and emailValidators check name and email, whether they come
 // from the configuration or from a linked directory entry.
@@ -127,6 +119,7 @@ var (
 		noControl(),
 	}
 	emailValidators = []validator.String{
+		noControl(),
 		stringvalidator.RegexMatches(emailPattern, "must be an e-mail address such as alice@example.com"),
 		stringvalidator.LengthAtMost(254),
 	}
@@ -709,6 +702,10 @@ func importIdentityID(ctx context.Context, req resource.ImportStateRequest, resp
 // describe turns a client error into a diagnostic detail that says what
 // happened and what to do. Client errors never contain credentials.
 func describe(err error) string {
+	if errors.Is(err, pbxapi.ErrControlCharacter) {
+		return err.Error() + ". Nothing was sent: control characters (U+0000-U+001F, U+007F-U+009F) are never written to a device. " +
+			"Remove the character from the configuration, or from the device the value was read from."
+	}
 	var authErr *pbxapi.DirectoryAuthError
 	if errors.As(err, &authErr) {
 		return err.Error() + "."

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -67,6 +68,38 @@ var (
 		return stringCheck{"lines of key=value Asterisk peer options", checkMoreOptions}
 	}
 )
+
+// noControl is the one rule for text sent to either device (see
+// pbxapi.ControlChar): no control character (Unicode category Cc). Every
+// string attribute that reaches a device has it, or a format that excludes
+// control characters; values taken from a device are checked with the same
+// validators (validateString).
+func noControl() validator.String { return textCheck{} }
+
+type textCheck struct{}
+
+const textRule = "must not contain line breaks or other control characters (U+0000-U+001F, U+007F-U+009F)"
+
+func (textCheck) Description(context.Context) string               { return textRule }
+func (v textCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (textCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if reason := checkText(req.ConfigValue.ValueString()); reason != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
+			fmt.Sprintf("%s %s: %s.", req.Path, reason, textRule))
+	}
+}
+
+// checkText names the first control character of s, never writing it.
+func checkText(s string) string {
+	if r, pos, ok := pbxapi.ControlChar(s); ok {
+		return fmt.Sprintf("contains the control character %s at character %d", pbxapi.RuneName(r), pos)
+	}
+	return ""
+}
 
 func checkURL(s string) string {
 	u, err := url.Parse(s)
@@ -174,6 +207,12 @@ func checkHost(s string) string {
 var optionKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 func checkMoreOptions(s string) string {
+	if err := pbxapi.CheckLines("more_options", s); err != nil {
+		var te *pbxapi.TextError
+		if errors.As(err, &te) {
+			return fmt.Sprintf("contains the control character %s at character %d (lines are separated by line feeds, \\n, only)", pbxapi.RuneName(te.Char), te.Position)
+		}
+	}
 	for i, line := range strings.Split(s, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
