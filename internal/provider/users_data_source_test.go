@@ -2,9 +2,9 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
