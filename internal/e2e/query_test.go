@@ -35,7 +35,7 @@ var terraformVersion = sync.OnceValues(func() (string, error) {
 
 // needsTerraform skips the test, with the reason, when the Terraform under
 // test is older than major.minor; with envRequireTerraform set it fails.
-func needsTerraform(t *testing.T, major, minor int, feature string) {
+func needsTerraform(t *testing.T, major, minor int, feature string) { //nolint:unparam // every gate is 1.x today
 	t.Helper()
 	if skipMessage != "" {
 		t.Skip(skipMessage)

@@ -181,7 +181,12 @@ func deref(s *string) string {
 func defaultUserFields() (map[string]json.RawMessage, diag.Diagnostics) {
 	ctx := context.Background()
 	schema := userResourceSchema(ctx)
-	objType := schema.Type().TerraformType(ctx).(tftypes.Object)
+	objType, ok := schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		var diags diag.Diagnostics
+		diags.AddError("Unexpected pbx_user schema", "The pbx_user schema is not an object. This is always a bug in the provider; please report it.")
+		return nil, diags
+	}
 	values := make(map[string]tftypes.Value, len(objType.AttributeTypes))
 	for name, typ := range objType.AttributeTypes {
 		values[name] = tftypes.NewValue(typ, nil)

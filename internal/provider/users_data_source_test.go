@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -167,10 +168,10 @@ func TestUsersDataSourceSharesRefreshListing(t *testing.T) {
 	d := &usersDataSource{client: client}
 	var sr datasource.SchemaResponse
 	d.Schema(ctx, datasource.SchemaRequest{}, &sr)
-	for _, min := range []string{"200", "250"} {
+	for _, lo := range []string{"200", "250"} {
 		config := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}
-		cfg := usersDataSourceModel{Users: types.MapNull(sr.Schema.Attributes["users"].GetType().(types.MapType).ElemType)}
-		cfg.NumberMin = types.StringValue(min)
+		cfg := usersDataSourceModel{Users: types.MapNull(listedUserType(t, sr))}
+		cfg.NumberMin = types.StringValue(lo)
 		if diags := config.Set(ctx, &cfg); diags.HasError() {
 			t.Fatal(diags)
 		}
@@ -182,7 +183,7 @@ func TestUsersDataSourceSharesRefreshListing(t *testing.T) {
 		var got usersDataSourceModel
 		resp.Diagnostics.Append(resp.State.Get(ctx, &got)...)
 		if resp.Diagnostics.HasError() || len(got.Users.Elements()) == 0 {
-			t.Fatalf("number_min %s: %v %v", min, got.Users, resp.Diagnostics)
+			t.Fatalf("number_min %s: %v %v", lo, got.Users, resp.Diagnostics)
 		}
 	}
 	if got := p.mock.RequestCounts(); got["users/search"] != 1 {
@@ -205,7 +206,7 @@ func TestUsersDataSourceDuplicateNumbers(t *testing.T) {
 	d.Schema(ctx, datasource.SchemaRequest{}, &sr)
 	raw := tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)
 	config := tfsdk.State{Schema: sr.Schema, Raw: raw}
-	cfg := usersDataSourceModel{Users: types.MapNull(sr.Schema.Attributes["users"].GetType().(types.MapType).ElemType)}
+	cfg := usersDataSourceModel{Users: types.MapNull(listedUserType(t, sr))}
 	if diags := config.Set(ctx, &cfg); diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -229,4 +230,14 @@ func serveJSON(t *testing.T, body string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// listedUserType is the element type of a pbx_users data source's users.
+func listedUserType(t *testing.T, sr datasource.SchemaResponse) attr.Type {
+	t.Helper()
+	m, ok := sr.Schema.Attributes["users"].GetType().(types.MapType)
+	if !ok {
+		t.Fatalf("users is a %T, not a map", sr.Schema.Attributes["users"].GetType())
+	}
+	return m.ElemType
 }
