@@ -83,6 +83,11 @@ resource "pbx_user" "desk" {
   directory_uuid = pbx_directory_entry.desk.uuid
 }
 
+resource "pbx_directory_entry" "hall" {
+  name  = "TF15 Hall"
+  owner = "tf15"
+}
+
 data "pbx_directory_entry" "lobby" {
   uuid = %q
 }
@@ -106,18 +111,18 @@ data "pbx_directory_entry" "lobby" {
 	}
 	planEmpty("after create")
 
-	// Drift of a user and of the entry in the panels; a saved plan puts both back.
+	// Drift of a user and of an entry in the panels; a saved plan puts both back.
 	s.must(s.mock.PatchUser(s.userID("5102"), map[string]any{"nat": "no", "name": "B (panel)"}))
-	deskUUID := ""
+	hallUUID := ""
 	for _, e := range s.mock.DirectoryEntries() {
-		if e["name"] == "TF15 Desk" {
-			deskUUID = fmt.Sprint(e["uuid"])
+		if e["name"] == "TF15 Hall" {
+			hallUUID = fmt.Sprint(e["uuid"])
 		}
 	}
-	if deskUUID == "" {
-		t.Fatalf("the directory has no TF15 Desk entry")
+	if hallUUID == "" {
+		t.Fatalf("the directory has no TF15 Hall entry")
 	}
-	s.must(s.mock.PutDirectoryEntry(deskUUID, map[string]any{"name": "Desk (panel)"}))
+	s.must(s.mock.PutDirectoryEntry(hallUUID, map[string]any{"name": "Hall (panel)"}))
 	s.writeConfig(config("TF15 A renamed"))
 	out, code := s.planExit("-out=drift.tfplan")
 	if code != 2 || !strings.Contains(out, "3 to change") {
@@ -127,7 +132,7 @@ data "pbx_directory_entry" "lobby" {
 	if stored("5101", "name") != "TF15 A renamed" || stored("5102", "nat") != "yes" || stored("5102", "name") != "TF15 B" {
 		t.Errorf("the saved plan did not restore the users: %v", s.users())
 	}
-	if e, _ := s.mock.DirectoryEntry(deskUUID); e["name"] != "TF15 Desk" {
+	if e, _ := s.mock.DirectoryEntry(hallUUID); e["name"] != "TF15 Hall" {
 		t.Errorf("the saved plan did not restore the entry: %v", e)
 	}
 	planEmpty("after the saved plan")
@@ -153,14 +158,19 @@ import {
 	// secret_wo needs Terraform 1.11: a clear error, nothing written.
 	s.mock.ResetRequestCounts()
 	s.writeConfig(config("TF15 A renamed") + `
+variable "wo_secret" {
+  type      = string
+  sensitive = true
+}
+
 resource "pbx_user" "wo" {
   number            = "5104"
   name              = "TF15 WO"
-  secret_wo         = "tf15-secret-wo"
+  secret_wo         = var.wo_secret
   secret_wo_version = 1
 }
 `)
-	out, code = s.terraform(nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	out, code = s.terraform([]string{"TF_VAR_wo_secret=tf15-secret-wo"}, "apply", "-auto-approve", "-input=false", "-no-color")
 	if code != 1 || !strings.Contains(strings.Join(strings.Fields(out), " "), "Write-only attributes are only supported in Terraform 1.11 and later") {
 		t.Errorf("secret_wo on Terraform %s: apply exited %d, want 1 with the write-only message:\n%s", version, code, out)
 	}
