@@ -127,6 +127,43 @@ resource "pbx_user" "lobby_phone" {
   directory_uuid = pbx_directory_entry.lobby.uuid
 }
 
+# What this configuration claims: every extension from 200 to 299 and every
+# directory entry owned by "pbx-demo". Whatever the devices hold there that no
+# resource manages (an extension made in the web panel, say) is reported: by
+# the check below, as a warning in every plan, and by
+# examples/gitops/drift-check.sh (exit 3) with the command that imports it.
+data "pbx_users" "claimed" {
+  number_min = "200"
+  number_max = "299"
+}
+
+data "pbx_directory_entries" "claimed" {
+  owner = "pbx-demo"
+}
+
+locals {
+  # Every pbx_user and pbx_directory_entry of this configuration (adopted.tf
+  # lists the adopted users; add module outputs here when users are managed
+  # in modules too).
+  managed_numbers = concat([for u in pbx_user.staff : u.number], [pbx_user.reception_phone.number, pbx_user.lobby_phone.number], local.adopted_numbers)
+  managed_entries = [upper(pbx_directory_entry.lobby.uuid)]
+
+  unmanaged_users   = [for n, u in data.pbx_users.claimed.users : "${n} ${jsonencode(u.name)}" if !contains(local.managed_numbers, n)]
+  unmanaged_entries = [for id, e in data.pbx_directory_entries.claimed.entries : "${id} ${jsonencode(e.name)}" if !contains(local.managed_entries, upper(id))]
+}
+
+check "nothing_unmanaged" {
+  assert {
+    condition     = length(local.unmanaged_users) == 0
+    error_message = "Extensions in 200-299 that no pbx_user manages: ${join(", ", local.unmanaged_users)}. Adopt each with a pbx_user block and terraform import 'pbx_user.NAME' number:NNN, or delete it in the PBX panel."
+  }
+
+  assert {
+    condition     = length(local.unmanaged_entries) == 0
+    error_message = "Directory entries of owner pbx-demo that no pbx_directory_entry manages: ${join(", ", local.unmanaged_entries)}. Adopt each with a pbx_directory_entry block and terraform import 'pbx_directory_entry.NAME' UUID, or delete it on the intercom."
+  }
+}
+
 output "user_ids" {
   description = "PBX _id of each extension, by number."
   value = merge({ for u in pbx_user.staff : u.number => u.id }, {

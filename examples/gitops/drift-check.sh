@@ -8,11 +8,20 @@
 # Runs `terraform plan -detailed-exitcode` in TERRAFORM_DIR (default: the
 # current directory, already initialised with `terraform init`) with the
 # provider configured from the environment (PBX_ENDPOINT, PBX_USERNAME, ...),
-# and exits like it:
-#   0  no drift: the PBX and the directory match the configuration
+# and exits:
+#   0  no drift and nothing unmanaged: the PBX and the directory match the
+#      configuration
 #   2  drift: a short report names the users, the fields and the directory
-#      entries that changed
+#      entries that changed (and any unmanaged objects, see 3)
+#   3  no drift, but unmanaged objects: extensions or directory entries inside
+#      what the configuration claims that no resource manages; the report gives
+#      each one's number or uuid, its name and the command that imports it
 #   1  the check itself failed (the plan output is shown)
+# What the configuration claims: the extensions every `pbx_users` data source
+# lists (e.g. a number range) and the entries every `pbx_directory_entries`
+# data source with `owner` lists. Managed means: a pbx_user or
+# pbx_directory_entry of the state or the plan, at any address (for_each,
+# count, modules).
 # DRIFT_REPORT: if set, the report (exit 0 or 2) is also written to this file.
 # Secrets are never printed: sensitive values appear as "(sensitive value)".
 set -uo pipefail
@@ -86,6 +95,38 @@ def movement: . as $c
   end
 JQ
 
+# unmanaged turns `terraform show -json PLAN` into the report's section on
+# unmanaged objects (empty when there are none).
+read -r -d '' unmanaged <<'JQ'
+# modules: a values module and all its descendants.
+def modules: recurse(.child_modules[]?);
+def resources: modules | .resources[]?;
+def count($n; $one; $many): "\($n) \(if $n == 1 then $one else $many end)";
+# Every object of the state (before) and the plan (after), at any address.
+([(.prior_state.values.root_module // {}), (.planned_values.root_module // {})] | map(resources)) as $all
+| ([$all[] | select(.mode == "managed" and .type == "pbx_user") | .values.number | select(type == "string")] | unique) as $numbers
+| ([$all[] | select(.mode == "managed" and .type == "pbx_directory_entry") | .values.uuid | select(type == "string") | ascii_upcase] | unique) as $uuids
+| [(.prior_state.values.root_module // {}) | resources | select(.mode == "data")] as $data
+| ([$data[] | select(.type == "pbx_users") | .address as $claim | (.values.users // {}) | to_entries[]
+    | select(.key as $n | any($numbers[]; . == $n) | not)
+    | {key: .key, name: .value.name, claim: $claim}] | unique_by(.key)) as $users
+| ([$data[] | select(.type == "pbx_directory_entries" and (.values.owner | type) == "string") | .address as $claim
+    | (.values.entries // {}) | to_entries[]
+    | select(.key | ascii_upcase as $u | any($uuids[]; . == $u) | not)
+    | {key: .key, name: .value.name, claim: $claim}] | unique_by(.key | ascii_upcase)) as $entries
+| if $users == [] and $entries == [] then ""
+  else
+    "Unmanaged objects: \(count($users | length; "extension"; "extensions")) and \(count($entries | length; "directory entry"; "directory entries"))"
+    + " inside what the configuration claims, managed by no resource.\n\n"
+    + ($users | sort_by(.key | tonumber? // .key) | map("  ? extension \(.key) \(.name | tojson) (claimed by \(.claim))\n"
+        + "      terraform import 'pbx_user.ext_\(.key)' number:\(.key)\n") | join(""))
+    + ($entries | map("  ? directory entry \(.key) \(.name | tojson) (claimed by \(.claim))\n"
+        + "      terraform import 'pbx_directory_entry.entry_\(.key | ascii_downcase | gsub("-"; "_"))' \(.key)\n") | join(""))
+    + "\nTo adopt one, add its resource block (the address shown, or your own) to the configuration and run the import command; "
+    + "to drop one, delete it on the device. Or narrow the claim.\n"
+  end
+JQ
+
 # finish prints the report, writes it to $DRIFT_REPORT if set, and exits.
 finish() {
   printf '%s\n' "$2"
@@ -99,25 +140,33 @@ finish() {
 terraform -chdir="$dir" plan -detailed-exitcode -input=false -lock=false -no-color -out="$work/plan.tfplan" >"$work/plan.log" 2>&1
 code=$?
 case $code in
-0)
-  finish 0 "No drift: the devices match the configuration."
-  ;;
-2)
-  if ! terraform -chdir="$dir" show -json "$work/plan.tfplan" >"$work/plan.json" 2>"$work/show.log"; then
-    echo "drift check failed: terraform show -json could not read the plan" >&2
-    cat "$work/show.log" >&2
-    exit 1
-  fi
-  if ! text=$(jq -j "$report" "$work/plan.json" 2>"$work/jq.log"); then
-    echo "drift check failed: jq could not read the JSON plan" >&2
-    cat "$work/jq.log" >&2
-    exit 1
-  fi
-  finish 2 "$text"
-  ;;
+0 | 2) ;;
 *)
   echo "drift check failed: terraform plan exited $code" >&2
   cat "$work/plan.log" >&2
   exit 1
   ;;
 esac
+if ! terraform -chdir="$dir" show -json "$work/plan.tfplan" >"$work/plan.json" 2>"$work/show.log"; then
+  echo "drift check failed: terraform show -json could not read the plan" >&2
+  cat "$work/show.log" >&2
+  exit 1
+fi
+text="No drift: the devices match the configuration."
+if [ "$code" = 2 ] && ! text=$(jq -j "$report" "$work/plan.json" 2>"$work/jq.log"); then
+  echo "drift check failed: jq could not read the JSON plan" >&2
+  cat "$work/jq.log" >&2
+  exit 1
+fi
+if ! extra=$(jq -j "$unmanaged" "$work/plan.json" 2>"$work/jq.log"); then
+  echo "drift check failed: jq could not read the JSON plan" >&2
+  cat "$work/jq.log" >&2
+  exit 1
+fi
+if [ -n "$extra" ]; then
+  text=$(printf '%s\n\n%s' "$text" "$extra")
+  if [ "$code" = 0 ]; then
+    code=3
+  fi
+fi
+finish "$code" "$text"

@@ -20,8 +20,17 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(route, "/")
 	switch {
 	case route == "users":
-		if allow(w, r, http.MethodGet) {
+		switch r.Method {
+		case http.MethodGet:
 			writeJSON(w, http.StatusOK, s.Users())
+		case http.MethodPost:
+			var fields map[string]any
+			if decodeControl(w, r, &fields) {
+				u, err := s.CreateUser(fields)
+				writeControlResult(w, http.StatusCreated, u, err)
+			}
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodPost)
 		}
 	case len(parts) == 2 && parts[0] == "users":
 		s.controlUser(w, r, parts[1])

@@ -76,8 +76,8 @@ func TestControlUsers(t *testing.T) {
 	if status := control(t, ts, http.MethodDelete, "users/"+id, "", nil); status != http.StatusNotFound {
 		t.Errorf("second DELETE: HTTP %d", status)
 	}
-	if status := control(t, ts, http.MethodPost, "users", "", nil); status != http.StatusMethodNotAllowed {
-		t.Errorf("POST users: HTTP %d", status)
+	if status := control(t, ts, http.MethodPut, "users", "", nil); status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT users: HTTP %d", status)
 	}
 	if status := control(t, ts, http.MethodGet, "nothing/here", "", nil); status != http.StatusNotFound {
 		t.Errorf("unknown route: HTTP %d", status)

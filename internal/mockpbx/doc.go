@@ -113,6 +113,8 @@
 // # Control API (only with Config.Control; otherwise /_mock/ is a 404)
 //
 //	GET    /_mock/users                  every user, full record, secret in clear, by number
+//	POST   /_mock/users                  create a user like the web panel (validated like
+//	                                     users/add; _id kept if given); 201 + record, 400
 //	PATCH  /_mock/users/{id}             merge fields like a web-panel edit (strings only,
 //	                                     forward_policy per key); 200 + record, 404 if unknown
 //	DELETE /_mock/users/{id}             204, 404 if unknown

@@ -47,6 +47,31 @@ func (f *flight) land(err error) {
 // The API has no get-by-id: every call of a run is answered from one shared
 // users/search listing of all users (see userListing).
 func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
+	byID, err := c.listing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return found(byID, id, c)
+}
+
+// ListUsers returns every user (copies, in no particular order) from the
+// same shared listing that answers GetUser: a run that refreshes users and
+// also lists them sends one users/search.
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	byID, err := c.listing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]User, 0, len(byID))
+	for _, u := range byID {
+		users = append(users, *u)
+	}
+	return users, nil
+}
+
+// listing returns the run's listing of every user by _id, fetching it on
+// first use. The map is shared: callers copy what they return.
+func (c *Client) listing(ctx context.Context) (map[string]*User, error) {
 	l := &c.users
 	l.mu.Lock()
 	for l.byID == nil {
@@ -79,13 +104,13 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 		if l.gen != gen {
 			// A write landed meanwhile: answer this caller, keep nothing.
 			l.mu.Unlock()
-			return found(byID, id, c)
+			return byID, nil
 		}
 		l.byID = byID
 	}
 	byID := l.byID
 	l.mu.Unlock()
-	return found(byID, id, c)
+	return byID, nil
 }
 
 func found(byID map[string]*User, id string, c *Client) (*User, error) {

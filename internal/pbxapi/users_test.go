@@ -192,6 +192,36 @@ func TestGetUserSharedListing(t *testing.T) {
 				t.Fatalf("after update: %+v %v", u, err)
 			}
 		}, 2},
+		{"ListUsers and GetUser share the listing, concurrently", func(t *testing.T, c *pbxapi.Client) {
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					if i%2 == 0 {
+						if _, err := c.GetUser(testCtx(t), a.ID); err != nil {
+							t.Error(err)
+						}
+						return
+					}
+					users, err := c.ListUsers(testCtx(t))
+					if err != nil || len(users) != 2 {
+						t.Errorf("ListUsers = %+v, %v", users, err)
+					}
+				})
+			}
+			wg.Wait()
+		}, 1},
+		{"a listed user is a copy", func(t *testing.T, c *pbxapi.Client) {
+			users, err := c.ListUsers(testCtx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range users {
+				users[i].Name = "scribbled"
+			}
+			if again, _ := c.GetUser(testCtx(t), a.ID); again.Name != "A" {
+				t.Fatalf("the listing was changed through a listed user: %q", again.Name)
+			}
+		}, 1},
 		{"a returned user is a copy", func(t *testing.T, c *pbxapi.Client) {
 			u, err := c.GetUser(testCtx(t), a.ID)
 			if err != nil {

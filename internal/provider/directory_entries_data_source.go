@@ -38,6 +38,7 @@ type directoryEntriesDataSource struct {
 type directoryEntriesDataSourceModel struct {
 	UUIDs           types.List   `tfsdk:"uuids"`
 	ChangedSince    types.Object `tfsdk:"changed_since"`
+	Owner           types.String `tfsdk:"owner"`
 	Entries         types.Map    `tfsdk:"entries"`
 	CredentialsJSON types.Map    `tfsdk:"credentials_json"`
 	DeletedUUIDs    types.List   `tfsdk:"deleted_uuids"`
@@ -85,8 +86,15 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 					},
 				},
 			},
+			"owner": schema.StringAttribute{
+				MarkdownDescription: "Read every entry whose `owner` is this instead (one `dir/query` of the whole directory), e.g. to state " +
+					"which entries a configuration claims, so that the ones no `pbx_directory_entry` manages can be reported (see the GitOps guide). " +
+					"Conflicts with `uuids` and `changed_since`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 255), noControl()},
+			},
 			"entries": schema.MapNestedAttribute{
-				MarkdownDescription: "The entries read, keyed by uuid as given in `uuids` (with `changed_since`: as the device spells it). " +
+				MarkdownDescription: "The entries read, keyed by uuid as given in `uuids` (with `changed_since` or `owner`: as the device spells it). " +
 					"Each has the attributes of the `pbx_directory_entry` data source.",
 				Computed:     true,
 				NestedObject: schema.NestedAttributeObject{Attributes: withEntryAttributes(map[string]schema.Attribute{})},
@@ -119,7 +127,7 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 
 func (d *directoryEntriesDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
 	return []datasource.ConfigValidator{
-		datasourcevalidator.ExactlyOneOf(path.MatchRoot("uuids"), path.MatchRoot("changed_since")),
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("uuids"), path.MatchRoot("changed_since"), path.MatchRoot("owner")),
 	}
 }
 
@@ -164,7 +172,24 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		return true
 	}
 
-	if cfg.ChangedSince.IsNull() {
+	switch {
+	case !cfg.Owner.IsNull():
+		res, err := d.client.QueryEntries(ctx, "", 0, []string{})
+		if err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("Unable to list the directory entries of owner %q", cfg.Owner.ValueString()), describe(err))
+			return
+		}
+		for _, e := range res.Entries {
+			if e.Deleted || e.Result.Entry == nil || e.Result.Entry.Owner == nil || *e.Result.Entry.Owner != cfg.Owner.ValueString() {
+				continue
+			}
+			if !add(e.UUID, &e.Result) {
+				return
+			}
+		}
+		state.Series = types.StringValue(res.Series)
+		state.Resync = types.BoolValue(false)
+	case cfg.ChangedSince.IsNull():
 		var uuids []string
 		resp.Diagnostics.Append(cfg.UUIDs.ElementsAs(ctx, &uuids, false)...)
 		if resp.Diagnostics.HasError() {
@@ -207,7 +232,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		}
 		state.Series = types.StringValue(set.Series)
 		state.Resync = types.BoolValue(false)
-	} else {
+	default:
 		var since changedSinceModel
 		resp.Diagnostics.Append(cfg.ChangedSince.As(ctx, &since, objectAsOptions)...)
 		if resp.Diagnostics.HasError() {

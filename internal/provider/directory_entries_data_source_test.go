@@ -46,7 +46,7 @@ func TestAccDirectoryEntriesDataSource_uuids(t *testing.T) {
 			{
 				Config:      entriesConfig(p, ""),
 				PlanOnly:    true,
-				ExpectError: errorLike("Exactly one of these attributes must be configured: [uuids,changed_since]"),
+				ExpectError: errorLike("Exactly one of these attributes must be configured: [uuids,changed_since,owner]"),
 			},
 			{
 				// A duplicate (in another letter case) is read once and keyed as given.

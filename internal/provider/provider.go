@@ -421,5 +421,5 @@ func (p *pbxProvider) EphemeralResources(_ context.Context) []func() ephemeral.E
 }
 
 func (p *pbxProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewDirectoryEntryDataSource, NewDirectoryEntriesDataSource}
+	return []func() datasource.DataSource{NewDirectoryEntryDataSource, NewDirectoryEntriesDataSource, NewUsersDataSource}
 }

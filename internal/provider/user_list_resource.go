@@ -104,18 +104,26 @@ func (l *userListResource) ValidateListResourceConfig(ctx context.Context, req l
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	lo, hi := cfg.NumberMin, cfg.NumberMax
+	resp.Diagnostics.Append(cfg.validateRange()...)
+}
+
+// validateRange checks that number_min is not above number_max (the list
+// resource and the pbx_users data source).
+func (m *userListModel) validateRange() diag.Diagnostics {
+	var diags diag.Diagnostics
+	lo, hi := m.NumberMin, m.NumberMax
 	if lo.IsNull() || lo.IsUnknown() || hi.IsNull() || hi.IsUnknown() {
-		return
+		return diags
 	}
 	if !digitsPattern.MatchString(lo.ValueString()) || !digitsPattern.MatchString(hi.ValueString()) {
-		return // reported by the attribute validators
+		return diags // reported by the attribute validators
 	}
 	if compareNumbers(lo.ValueString(), hi.ValueString()) > 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("number_max"), "Empty number range",
+		diags.AddAttributeError(path.Root("number_max"), "Empty number range",
 			fmt.Sprintf("number_min %q is greater than number_max %q, so no extension could match. Swap them or widen the range.",
 				lo.ValueString(), hi.ValueString()))
 	}
+	return diags
 }
 
 // userFilter is a validated list configuration.
