@@ -11,10 +11,12 @@ package provider
 // EDIR_UUID_ALREADY_EXISTS reads that entry and adopts it when it holds every
 // managed value of the configuration; otherwise it fails, naming the uuid.
 //
-// The uuid is derived only for a create, in ModifyPlan (from configuration
-// alone: no request), or at apply when a value it depends on is known only
-// then. An entry in the state keeps its uuid whatever changes later (a rename
-// changes the content, not the uuid).
+// The uuid is derived only for a create, at apply. The plan shows it as known
+// after apply (unless it is configured): a user linked to an entry that this
+// run creates again, after a directory reset that wiped it, must resolve its
+// link at apply too, not fail on the entry its refresh found missing. An
+// entry in the state keeps its uuid whatever changes later (a rename changes
+// the content, not the uuid).
 
 import (
 	"context"
@@ -25,14 +27,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
-
-var _ resource.ResourceWithModifyPlan = (*directoryEntryResource)(nil)
 
 // entryUUIDNamespace is the name space of derived entry uuids (RFC 9562,
 // section 6.5): a fixed random uuid, never to change, or every derived uuid
@@ -82,46 +80,6 @@ func deriveEntryUUID(f *pbxapi.EntryFields) string {
 	sum[6] = sum[6]&0x0f | 0x80 // version 8
 	sum[8] = sum[8]&0x3f | 0x80 // variant 10
 	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]))
-}
-
-// ModifyPlan shows the uuid of a new entry in the plan: the configured one,
-// or the derived one when every value it is derived from is known. It reads
-// configuration and plan only.
-func (r *directoryEntryResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if !req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
-		return
-	}
-	var plan directoryEntryResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || !plan.UUID.IsUnknown() || !derivationKnown(ctx, &plan) {
-		return
-	}
-	fields, diags := plan.toFields(ctx)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, pathUUID, deriveEntryUUID(&fields))...)
-}
-
-// derivationKnown reports whether every value deriveEntryUUID reads is
-// known in the plan.
-func derivationKnown(ctx context.Context, plan *directoryEntryResourceModel) bool {
-	values := []attr.Value{plan.Name, plan.Email, plan.Treepath, plan.VirtNumber, plan.Owner, plan.Deputy, plan.CallPositions, plan.Access}
-	if !plan.Access.IsNull() && !plan.Access.IsUnknown() {
-		attrs := plan.Access.Attributes()
-		values = append(values[:len(values)-1], attrs["valid_from"], attrs["valid_to"])
-	}
-	for _, v := range values {
-		if v == nil {
-			return false
-		}
-		tv, err := v.ToTerraformValue(ctx)
-		if err != nil || !tv.IsFullyKnown() {
-			return false
-		}
-	}
-	return true
 }
 
 // createdEntries records, per client (one per provider configuration and
@@ -190,8 +148,8 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 	return &pbxapi.EntryWrite{UUID: res.Entry.UUID, Series: series, Timestamp: res.Entry.Timestamp, Adopted: true}, slotsOf(got), true
 }
 
-// entryUUIDOf is the uuid a create uses: the planned one (configured, or
-// derived in ModifyPlan), else the one derived from the values known now.
+// entryUUIDOf is the uuid a create uses: the configured one, else the one
+// derived from the planned values.
 func entryUUIDOf(plan *directoryEntryResourceModel, fields *pbxapi.EntryFields) string {
 	if !plan.UUID.IsNull() && !plan.UUID.IsUnknown() && plan.UUID.ValueString() != "" {
 		return strings.ToUpper(plan.UUID.ValueString())

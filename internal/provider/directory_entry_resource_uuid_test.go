@@ -170,7 +170,7 @@ func TestAccDirectoryEntryResource_adoptsOrphan(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionUpdate),
-						onlyChanges(managedEntryAddr, "name", "timestamp", "series"),
+						onlyChanges(managedEntryAddr, "name", "uuid", "timestamp", "series"),
 						expectChange(managedEntryAddr, "name", "Flat 7 (panel)", "Flat 7"),
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
