@@ -47,7 +47,7 @@ func majorMinor(v string) (major, minor int, ok bool) {
 // needsTerraform skips the test, with the reason, when the Terraform under
 // test is older than major.minor; when envRequireTerraform is major.minor or
 // later it fails instead.
-func needsTerraform(t *testing.T, major, minor int, feature string) {
+func needsTerraform(t *testing.T, major, minor int, feature string) { //nolint:unparam // every gate is 1.x today
 	t.Helper()
 	if skipMessage != "" {
 		t.Skip(skipMessage)
