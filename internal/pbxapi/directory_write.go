@@ -319,6 +319,7 @@ func (c *Client) CreateEntry(ctx context.Context, uuid string, f EntryFields) (*
 	for !b.exhausted() {
 		w, err := c.writeEntry(ctx, "create", uuid, body, false)
 		if err == nil {
+			c.noteUpdated(uuid, f)
 			return w, nil
 		}
 		if ctx.Err() != nil {

@@ -283,7 +283,8 @@ func (c *Client) WrittenEntry(uuid string) (EntryFields, bool) {
 	return f, ok
 }
 
-// noteUpdated records what a successful dir/update of uuid left it holding.
+// noteUpdated records what a successful dir/create or dir/update of uuid
+// left it holding.
 func (c *Client) noteUpdated(uuid string, f EntryFields) {
 	s := &c.dirSync
 	s.mu.Lock()

@@ -125,16 +125,19 @@ func TestAccDirectoryEntryResource_adoptsOrphan(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(managedEntryAddr, plancheck.ResourceActionCreate),
-						plancheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("uuid"), knownvalue.StringFunc(func(s string) error {
-							if s != orphan {
-								return fmt.Errorf("planned uuid %s, want the one the same arguments derived before, %s", s, orphan)
-							}
-							return nil
-						})),
+						plancheck.ExpectUnknownValue(managedEntryAddr, tfjsonpath.New("uuid")),
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				ConfigStateChecks: []statecheck.StateCheck{sameUUID.AddStateValue(managedEntryAddr, tfjsonpath.New("uuid"))},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(managedEntryAddr, tfjsonpath.New("uuid"), knownvalue.StringFunc(func(s string) error {
+						if s != orphan {
+							return fmt.Errorf("created uuid %s, want the one the same arguments derived before, %s", s, orphan)
+						}
+						return nil
+					})),
+					sameUUID.AddStateValue(managedEntryAddr, tfjsonpath.New("uuid")),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					func(*terraform.State) error {
 						if n, u := p.mock.RequestCounts()["dir/create"], len(rec.sent("dir/update")); n != 1 || u != 0 {

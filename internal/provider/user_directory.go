@@ -295,17 +295,23 @@ func userLabel(plan, state *userResourceModel) string {
 	return label
 }
 
-// updatedSinceRefresh reports whether this run's update of the entry changed
-// the name or email the refresh recorded (in f): then the recorded values
-// are stale. That happens only in the plan Terraform makes again at apply,
-// after the entry's apply, for a user whose plan showed the followed values
-// as known after apply (see followedValuesChange). It makes no request.
+// updatedSinceRefresh reports whether this run wrote the entry since the
+// refresh recorded it (in f) in a way that makes the record stale: an update
+// that changed the name or email, or a create of an entry the refresh found
+// missing (re-created after a directory reset wiped it, under the same
+// derived uuid). That happens only in the plan Terraform makes again at
+// apply, after the entry's apply, for a user whose plan showed the followed
+// values as known after apply (see followedValuesChange; a re-created
+// entry's uuid is known after apply). It makes no request.
 func (r *userResource) updatedSinceRefresh(f *followedEntry) bool {
-	if r.client == nil || f.Missing {
+	if r.client == nil {
 		return false
 	}
 	w, ok := r.client.WrittenEntry(f.UUID)
-	return ok && (w.Name != deref(f.Name) || w.Email != deref(f.Email))
+	if !ok {
+		return false
+	}
+	return f.Missing || w.Name != deref(f.Name) || w.Email != deref(f.Email)
 }
 
 func deref(s *string) string {
