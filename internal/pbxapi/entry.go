@@ -42,10 +42,9 @@ type Entry struct {
 	Raw json.RawMessage
 
 	// Entry is the old pointer view that internal/provider/user_directory.go
-	// still reads (ch.Entry.Entry.Name).
-	//
-	// Deprecated: use Timestamp, Text("name") and Text("email"); remove this
-	// field once user_directory.go does.
+	// still reads (ch.Entry.Entry.Name), kept only for it: new code uses
+	// Timestamp, Text("name") and Text("email"). Remove it (and EntryNames)
+	// once user_directory.go does.
 	Entry *EntryNames
 
 	// returned holds the dotted keys the device returned ("name",
@@ -56,7 +55,7 @@ type Entry struct {
 	unfit error
 }
 
-// EntryNames is the deprecated pointer view of Entry.Entry.
+// EntryNames is the pointer view of Entry.Entry (to be removed, see there).
 type EntryNames struct {
 	Timestamp   int64
 	Name, Email *string
