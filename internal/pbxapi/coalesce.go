@@ -24,7 +24,7 @@ type entryWaiter struct {
 }
 
 type entryReply struct {
-	result EntryResult
+	result Entry
 	series string
 	err    error
 }
@@ -32,7 +32,7 @@ type entryReply struct {
 // GetEntry reads one entry; a per-entry failure is returned as the error
 // (matching ErrNotFound or ErrInvalidUUID as appropriate). Concurrent calls
 // are coalesced into shared api/dir/get requests.
-func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*EntryResult, string, error) {
+func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*Entry, string, error) {
 	key := fieldsKey(fields)
 	w := &entryWaiter{uuid: uuid, reply: make(chan entryReply, 1)}
 	co := &c.entries

@@ -137,8 +137,8 @@ func TestGetEntryCoalescesConcurrentCalls(t *testing.T) {
 			case err != nil:
 				t.Errorf("%s: %v", uuid, err)
 				failures.Add(1)
-			case res.UUID != uuid || res.Entry.Name == nil || *res.Entry.Name != "entry "+uuid || series != "77":
-				t.Errorf("%s: got uuid %s name %v series %s: another caller's answer", uuid, res.UUID, res.Entry.Name, series)
+			case res.UUID != uuid || res.Name != "entry "+uuid || series != "77":
+				t.Errorf("%s: got uuid %s name %v series %s: another caller's answer", uuid, res.UUID, res.Name, series)
 				failures.Add(1)
 			}
 		}()
@@ -242,7 +242,7 @@ func TestReadEntriesMatchesByUUID(t *testing.T) {
 			}
 			for _, u := range tt.uuids {
 				r, ok := set.Lookup(u)
-				if !ok || r.Entry == nil || *r.Entry.Name != "entry "+strings.ToLower(u) {
+				if !ok || r.Err != nil || r.Name != "entry "+strings.ToLower(u) {
 					t.Fatalf("uuid %s: got %+v (found %t)", u, r, ok)
 				}
 			}

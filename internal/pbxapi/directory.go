@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -23,44 +22,10 @@ func ValidUUID(s string) bool {
 	return uuidPattern.MatchString(s) && strings.Trim(s, "0-") != ""
 }
 
-// DirectoryEntry is the typed view of a directory entry. A nil pointer means
-// the device did not return that field (not selected, or at its default when
-// no field list was given).
-type DirectoryEntry struct {
-	UUID       string
-	Timestamp  int64
-	Name       *string
-	Email      *string
-	Treepath   *string
-	VirtNumber *string
-	Owner      *string
-	CallPos    []CallPosition
-}
-
-// CallPosition is one callPos element.
-type CallPosition struct {
-	Peer     *string
-	Profiles *string
-	Grouped  *bool
-	IPEye    *string
-}
-
-// EntryResult is the device's answer for one requested uuid.
-type EntryResult struct {
-	// UUID as the device echoed it.
-	UUID string
-	// Entry is set when the entry was found.
-	Entry *DirectoryEntry
-	// Raw is the entry object exactly as returned (found entries only).
-	Raw json.RawMessage
-	// Err is set (an *EntryError) when the device reported errors for it.
-	Err error
-}
-
 // GetResult is the reply of api/dir/get.
 type GetResult struct {
 	Series  string
-	Entries []EntryResult
+	Entries []Entry
 }
 
 type dirEnvelope struct {
@@ -126,7 +91,7 @@ func (c *Client) directory(ctx context.Context, fn, method string, body any, ide
 // GetEntries reads the entries with these uuids through api/dir/get, in
 // request order. fields selects what is returned: nil omits the key (the
 // device returns only fields with non-default values), an empty non-nil slice
-// asks for every field. Per-entry failures are reported in EntryResult.Err;
+// asks for every field. Per-entry failures are reported in Entry.Err;
 // the returned error is for the request as a whole.
 func (c *Client) GetEntries(ctx context.Context, uuids, fields []string) (*GetResult, error) {
 	if len(uuids) > MaxGetUUIDs {
@@ -161,150 +126,15 @@ func (c *Client) GetEntries(ctx context.Context, uuids, fields []string) (*GetRe
 	if len(res.Users) != len(uuids) {
 		return nil, invalid("asked for %d entries, the device answered %d", len(uuids), len(res.Users))
 	}
-	out := &GetResult{Series: series, Entries: make([]EntryResult, len(uuids))}
+	out := &GetResult{Series: series, Entries: make([]Entry, len(uuids))}
 	for i, raw := range res.Users {
-		er, err := decodeEntryResult(raw)
+		er, err := decodeEntry(raw)
 		if err != nil {
 			return nil, invalid("entry %d (uuid %s): %v", i, uuids[i], err)
 		}
 		out.Entries[i] = er
 	}
 	return out, nil
-}
-
-func decodeEntryResult(raw json.RawMessage) (EntryResult, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return EntryResult{}, errors.New("not a JSON object")
-	}
-	var er EntryResult
-	if v, ok := obj["uuid"]; ok {
-		s, err := scalarString(v)
-		if err != nil {
-			return er, fmt.Errorf("uuid: %w", err)
-		}
-		er.UUID = s
-	}
-	if v, ok := obj["errors"]; ok {
-		var errs []struct {
-			Code json.RawMessage `json:"code"`
-		}
-		if err := json.Unmarshal(v, &errs); err != nil {
-			return er, fmt.Errorf("errors: %w", err)
-		}
-		ee := &EntryError{UUID: er.UUID}
-		for _, e := range errs {
-			code, _ := scalarString(e.Code)
-			ee.Codes = append(ee.Codes, code)
-		}
-		if len(ee.Codes) == 0 {
-			ee.Codes = []string{"(no error code)"}
-		}
-		er.Err = ee
-		return er, nil
-	}
-	entry, err := decodeEntry(obj)
-	if err != nil {
-		return er, err
-	}
-	entry.UUID = er.UUID
-	er.Entry = entry
-	er.Raw = raw
-	return er, nil
-}
-
-func decodeEntry(obj map[string]json.RawMessage) (*DirectoryEntry, error) {
-	e := &DirectoryEntry{}
-	ts, ok := obj["timestamp"]
-	if !ok {
-		return nil, errors.New("found entry has no timestamp")
-	}
-	t, err := flexInt(ts)
-	if err != nil {
-		return nil, fmt.Errorf("timestamp: %w", err)
-	}
-	e.Timestamp = t
-	if err := decodeStrings(obj, "", map[string]**string{"name": &e.Name, "email": &e.Email, "treepath": &e.Treepath, "virtNumber": &e.VirtNumber, "owner": &e.Owner}); err != nil {
-		return nil, err
-	}
-	if v, ok := obj["callPos"]; ok {
-		var cps []map[string]json.RawMessage
-		if err := json.Unmarshal(v, &cps); err != nil {
-			return nil, fmt.Errorf("callPos: %w", err)
-		}
-		for i, cp := range cps {
-			var pos CallPosition
-			if err := decodeStrings(cp, fmt.Sprintf("callPos[%d].", i), map[string]**string{"peer": &pos.Peer, "profiles": &pos.Profiles, "ipEye": &pos.IPEye}); err != nil {
-				return nil, err
-			}
-			if v, ok := cp["grouped"]; ok {
-				b, err := flexBool(v)
-				if err != nil {
-					return nil, fmt.Errorf("callPos[%d].grouped: %w", i, err)
-				}
-				pos.Grouped = &b
-			}
-			e.CallPos = append(e.CallPos, pos)
-		}
-	}
-	return e, nil
-}
-
-// decodeStrings sets each *dst whose key obj has to that value as a string;
-// absent keys stay nil. prefix names the object in errors.
-func decodeStrings(obj map[string]json.RawMessage, prefix string, dsts map[string]**string) error {
-	for key, dst := range dsts {
-		if v, ok := obj[key]; ok {
-			s, err := scalarString(v)
-			if err != nil {
-				return fmt.Errorf("%s%s: %w", prefix, key, err)
-			}
-			*dst = &s
-		}
-	}
-	return nil
-}
-
-// flexBool accepts a JSON boolean or the strings "true"/"false" (the seed
-// page shows "grouped":"false").
-func flexBool(v json.RawMessage) (bool, error) {
-	var x any
-	if err := json.Unmarshal(v, &x); err != nil {
-		return false, err
-	}
-	switch t := x.(type) {
-	case bool:
-		return t, nil
-	case string:
-		if b, err := strconv.ParseBool(t); err == nil {
-			return b, nil
-		}
-	case float64:
-		if t == 0 || t == 1 {
-			return t == 1, nil
-		}
-	}
-	return false, fmt.Errorf("expected a boolean, got %s", truncate(string(v), 40))
-}
-
-// flexInt accepts a JSON integer or a numeric string.
-func flexInt(v json.RawMessage) (int64, error) {
-	s := strings.Trim(strings.TrimSpace(string(v)), `"`)
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("expected an integer, got %s", truncate(string(v), 40))
-	}
-	return n, nil
-}
-
-// QueryEntry is one entry of an api/dir/query reply: a live entry (Result)
-// or a deleted one (Deleted, with only UUID and Timestamp).
-type QueryEntry struct {
-	UUID      string
-	Timestamp int64
-	Deleted   bool
-	// Result is the entry as for dir/get (Entry and Raw set) when not deleted.
-	Result EntryResult
 }
 
 // QueryResult is the answer of QueryEntries.
@@ -321,7 +151,7 @@ type QueryResult struct {
 	Timestamp int64
 	// Entries changed after the iterator, in the device's order, each uuid
 	// once.
-	Entries []QueryEntry
+	Entries []Entry
 }
 
 // queryOnce sends one api/dir/query and decodes its reply as it is.
@@ -367,20 +197,22 @@ func (c *Client) queryOnce(ctx context.Context, series string, since int64, fiel
 	return out, nil
 }
 
-func decodeQueryEntry(raw json.RawMessage) (QueryEntry, error) {
+// decodeQueryEntry decodes one entry of a dir/query reply: a deleted one
+// (uuid and timestamp only) or a live one, as for dir/get.
+func decodeQueryEntry(raw json.RawMessage) (Entry, error) {
 	var head struct {
 		UUID      json.RawMessage `json:"uuid"`
 		Deleted   json.RawMessage `json:"deleted"`
 		Timestamp json.RawMessage `json:"timestamp"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return QueryEntry{}, errors.New("not a JSON object")
+		return Entry{}, errors.New("not a JSON object")
 	}
 	uuid, err := scalarString(head.UUID)
 	if err != nil || uuid == "" {
-		return QueryEntry{}, errors.New("missing or invalid uuid")
+		return Entry{}, errors.New("missing or invalid uuid")
 	}
-	qe := QueryEntry{UUID: uuid}
+	qe := Entry{UUID: uuid}
 	if len(head.Deleted) > 0 {
 		if qe.Deleted, err = flexBool(head.Deleted); err != nil {
 			return qe, fmt.Errorf("uuid %s: deleted: %w", uuid, err)
@@ -395,7 +227,7 @@ func decodeQueryEntry(raw json.RawMessage) (QueryEntry, error) {
 	if qe.Deleted {
 		return qe, nil
 	}
-	if qe.Result, err = decodeEntryResult(raw); err != nil {
+	if qe, err = decodeEntry(raw); err != nil {
 		return qe, fmt.Errorf("uuid %s: %w", uuid, err)
 	}
 	return qe, nil
@@ -406,11 +238,11 @@ func decodeQueryEntry(raw json.RawMessage) (QueryEntry, error) {
 // case-insensitively).
 type EntrySet struct {
 	Series  string
-	Results map[string]EntryResult
+	Results map[string]Entry
 }
 
 // Lookup returns the result for uuid, in any letter case.
-func (s *EntrySet) Lookup(uuid string) (EntryResult, bool) {
+func (s *EntrySet) Lookup(uuid string) (Entry, bool) {
 	r, ok := s.Results[strings.ToUpper(uuid)]
 	return r, ok
 }
@@ -428,7 +260,7 @@ func (c *Client) ReadEntries(ctx context.Context, uuids, fields []string) (*Entr
 			distinct = append(distinct, u)
 		}
 	}
-	set := &EntrySet{Results: make(map[string]EntryResult, len(distinct))}
+	set := &EntrySet{Results: make(map[string]Entry, len(distinct))}
 	for start := 0; start < len(distinct); start += MaxGetUUIDs {
 		chunk := distinct[start:min(start+MaxGetUUIDs, len(distinct))]
 		res, err := c.GetEntries(ctx, chunk, fields)

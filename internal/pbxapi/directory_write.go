@@ -84,104 +84,6 @@ func NewEntryUUID() (string, error) {
 	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])), nil
 }
 
-// Fields decodes the managed fields of a found entry from everything the
-// device returned for it (Raw). A field the device did not return (not
-// selected, or not part of this model) holds its default.
-func (r *EntryResult) Fields() (*EntryFields, error) {
-	if r == nil || len(r.Raw) == 0 {
-		return nil, errors.New("no entry data")
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(r.Raw, &obj); err != nil {
-		return nil, errors.New("the entry is not a JSON object")
-	}
-	f := DefaultEntryFields()
-	if err := decodeInto(obj, "", map[string]*string{
-		"name": &f.Name, "email": &f.Email, "treepath": &f.Treepath, "virtNumber": &f.VirtNumber,
-		"owner": &f.Owner, "deputy": &f.Deputy,
-	}); err != nil {
-		return nil, err
-	}
-	if v, ok := obj["callPos"]; ok && !isJSONNull(v) {
-		var cps []map[string]json.RawMessage
-		if err := json.Unmarshal(v, &cps); err != nil {
-			return nil, errors.New("callPos: not a list of objects")
-		}
-		if len(cps) > CallPositions {
-			return nil, fmt.Errorf("callPos: %d positions, the model has %d", len(cps), CallPositions)
-		}
-		for i, cp := range cps {
-			pos := &f.CallPos[i]
-			if err := decodeInto(cp, fmt.Sprintf("callPos[%d].", i), map[string]*string{"peer": &pos.Peer, "profiles": &pos.Profiles}); err != nil {
-				return nil, err
-			}
-			if g, ok := cp["grouped"]; ok && !isJSONNull(g) {
-				b, err := flexBool(g)
-				if err != nil {
-					return nil, fmt.Errorf("callPos[%d].grouped: %w", i, err)
-				}
-				pos.Grouped = b
-			}
-		}
-	}
-	if v, ok := obj["access"]; ok && !isJSONNull(v) {
-		var acc map[string]json.RawMessage
-		if err := json.Unmarshal(v, &acc); err != nil {
-			return nil, errors.New("access: not an object")
-		}
-		if err := decodeInto(acc, "access.", map[string]*string{"pin": &f.Access.PIN}); err != nil {
-			return nil, err
-		}
-		for key, dst := range map[string]*int64{"validFrom": &f.Access.ValidFrom, "validTo": &f.Access.ValidTo} {
-			if x, ok := acc[key]; ok && !isJSONNull(x) && string(x) != `""` {
-				n, err := flexInt(x)
-				if err != nil || n < 0 {
-					return nil, fmt.Errorf("access.%s: expected Unix seconds, got %s", key, truncate(string(x), 40))
-				}
-				*dst = n
-			}
-		}
-		for key, dst := range map[string]*[]string{"code": &f.Access.Codes, "card": &f.Access.Cards} {
-			x, ok := acc[key]
-			if !ok || isJSONNull(x) {
-				continue
-			}
-			var raws []json.RawMessage
-			if err := json.Unmarshal(x, &raws); err != nil {
-				return nil, fmt.Errorf("access.%s: not a list", key)
-			}
-			list := make([]string, len(raws))
-			for i, e := range raws {
-				s, err := scalarString(e)
-				if err != nil {
-					return nil, fmt.Errorf("access.%s[%d]: %w", key, i, err)
-				}
-				list[i] = s
-			}
-			*dst = TrimCodes(list)
-		}
-	}
-	return &f, nil
-}
-
-func isJSONNull(v json.RawMessage) bool { return strings.TrimSpace(string(v)) == "null" }
-
-// decodeInto sets each *dst whose key obj has to that value as a string.
-func decodeInto(obj map[string]json.RawMessage, prefix string, dsts map[string]*string) error {
-	for key, dst := range dsts {
-		v, ok := obj[key]
-		if !ok || isJSONNull(v) {
-			continue
-		}
-		s, err := scalarString(v)
-		if err != nil {
-			return fmt.Errorf("%s%s: %w", prefix, key, err)
-		}
-		*dst = s
-	}
-	return nil
-}
-
 // Differences lists, by the device's names, the managed fields in which got
 // differs from f.
 func (f EntryFields) Differences(got EntryFields) []string {
@@ -353,7 +255,7 @@ func (c *Client) adoptCreated(ctx context.Context, uuid string, want EntryFields
 		return nil, fmt.Errorf("dir/create of entry %s failed ambiguously (%v), and the directory now has an entry with that uuid that differs in %s: not adopting it; inspect it, then import it or delete it",
 			uuid, ambiguous, strings.Join(diff, ", "))
 	}
-	return &EntryWrite{UUID: res.Entry.UUID, Series: series, Timestamp: res.Entry.Timestamp, Adopted: true}, nil
+	return &EntryWrite{UUID: res.UUID, Series: series, Timestamp: res.Timestamp, Adopted: true}, nil
 }
 
 // UpdateEntry changes the entry uuid from prior (what the device holds) to
@@ -419,7 +321,7 @@ func (c *Client) writeEntry(ctx context.Context, fn, uuid string, body any, idem
 	var item struct {
 		UUID      json.RawMessage `json:"uuid"`
 		Timestamp json.RawMessage `json:"timestamp"`
-		Errors    []struct {
+		Errors    *[]struct {
 			Code json.RawMessage `json:"code"`
 		} `json:"errors"`
 	}
@@ -431,15 +333,11 @@ func (c *Client) writeEntry(ctx context.Context, fn, uuid string, body any, idem
 		return nil, invalid("wrote entry %s, the device answered for %s", uuid, truncate(got, 40))
 	}
 	if item.Errors != nil {
-		ee := &EntryError{UUID: uuid}
-		for _, e := range item.Errors {
-			code, _ := scalarString(e.Code)
-			ee.Codes = append(ee.Codes, code)
+		codes := make([]json.RawMessage, len(*item.Errors))
+		for i, e := range *item.Errors {
+			codes[i] = e.Code
 		}
-		if len(ee.Codes) == 0 {
-			ee.Codes = []string{"(no error code)"}
-		}
-		return nil, &WriteError{Operation: op, Endpoint: c.dirBase + "/" + op, Series: series, Entry: ee}
+		return nil, &WriteError{Operation: op, Endpoint: c.dirBase + "/" + op, Series: series, Entry: entryErrorOf(uuid, codes)}
 	}
 	w := &EntryWrite{UUID: uuid, Series: series}
 	if got != "" {

@@ -616,8 +616,11 @@ func TestEntryFieldsDecoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &pbxapi.EntryResult{Raw: json.RawMessage(tt.raw)}
-			got, err := r.Fields()
+			r, err := pbxapi.DecodeEntry(json.RawMessage(tt.raw))
+			var got *pbxapi.EntryFields
+			if err == nil {
+				got, err = r.Fields()
+			}
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("Fields() = %+v, want an error", got)
@@ -666,7 +669,7 @@ func TestWritesRefreshAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch, err := c.RefreshEntry(testCtx(t), entryUUID, w.Series, w.Timestamp)
-	if err != nil || !ch.Changed || ch.Entry == nil || ch.Entry.Entry.Timestamp != uw.Timestamp {
+	if err != nil || !ch.Changed || ch.Entry == nil || ch.Entry.Timestamp != uw.Timestamp {
 		t.Fatalf("refresh after the update: %+v, %v; want the renamed entry", ch, err)
 	}
 	if queries() != 2 {

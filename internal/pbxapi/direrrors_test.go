@@ -73,7 +73,7 @@ func TestGroupedReadings(t *testing.T) {
 			if err != nil || len(q.Entries) != 1 {
 				t.Fatalf("query: %+v %v", q, err)
 			}
-			for what, r := range map[string]*pbxapi.EntryResult{"get": &got.Entries[0], "query": &q.Entries[0].Result} {
+			for what, r := range map[string]*pbxapi.Entry{"get": &got.Entries[0], "query": &q.Entries[0]} {
 				f, err := r.Fields()
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
@@ -81,7 +81,7 @@ func TestGroupedReadings(t *testing.T) {
 				if f.CallPos[0].Grouped || !f.CallPos[1].Grouped || f.CallPos[2].Grouped {
 					t.Errorf("%s: grouped %v, want false true false", what, f.CallPos)
 				}
-				if cp := r.Entry.CallPos; len(cp) < 2 || cp[1].Grouped == nil || !*cp[1].Grouped {
+				if cp := r.CallPos; len(cp) < 2 || !r.Has("callPos[1].grouped") || !cp[1].Grouped {
 					t.Errorf("%s: typed grouped %+v", what, cp)
 				}
 			}

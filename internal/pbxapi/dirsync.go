@@ -25,7 +25,7 @@ type EntryChange struct {
 	// Deleted (with Changed) reports that the entry does not exist now.
 	Deleted bool
 	// Entry (with Changed and not Deleted) is the entry now, every field.
-	Entry *EntryResult
+	Entry *Entry
 }
 
 // dirSync shares one api/dir/query among all RefreshEntry calls of a run:
@@ -49,7 +49,7 @@ type dirView struct {
 	complete bool
 	from     int64 // the iterator: the reply lists every change after it
 	high     int64 // the highest timestamp the reply shows
-	entries  map[string]QueryEntry
+	entries  map[string]Entry
 }
 
 func (v *dirView) covers(series string, since int64) bool {
@@ -71,13 +71,12 @@ func (v *dirView) answer(uuid, series string, since int64) *EntryChange {
 		ch.Deleted, ch.Watermark = true, 0
 		return ch
 	}
-	r := e.Result
-	ch.Entry = &r
+	ch.Entry = &e
 	return ch
 }
 
 func newDirView(series string, since int64, res *QueryResult) *dirView {
-	v := &dirView{series: res.Series, from: since, entries: make(map[string]QueryEntry, len(res.Entries))}
+	v := &dirView{series: res.Series, from: since, entries: make(map[string]Entry, len(res.Entries))}
 	if res.Series != series {
 		// A resync: the recorded point belongs to another series and says
 		// nothing about this one.
@@ -132,7 +131,7 @@ func (c *Client) QueryEntries(ctx context.Context, series string, since int64, f
 
 // newestOnce keeps the entries changed after since, each uuid once (its
 // newest listing), in the order of the reply.
-func newestOnce(entries []QueryEntry, since int64) []QueryEntry {
+func newestOnce(entries []Entry, since int64) []Entry {
 	newest := make(map[string]int64, len(entries))
 	for _, e := range entries {
 		key := strings.ToUpper(e.UUID)
@@ -219,7 +218,7 @@ func (c *Client) readEntry(ctx context.Context, uuid string) (*EntryChange, erro
 		return nil, err
 	}
 	if werr != nil || wSeries != series || w <= 0 {
-		w = r.Entry.Timestamp
+		w = r.Timestamp
 	}
 	return &EntryChange{Series: series, Watermark: w, Changed: true, Entry: r}, nil
 }
@@ -324,8 +323,7 @@ func (c *Client) LinkEntry(ctx context.Context, uuid string) (*EntryChange, erro
 		if v := l.view; v != nil {
 			s.mu.Unlock()
 			if e, ok := v.entries[key]; ok && !e.Deleted {
-				r := e.Result
-				return &EntryChange{Series: v.series, Watermark: v.high, Changed: true, Entry: &r}, nil
+				return &EntryChange{Series: v.series, Watermark: v.high, Changed: true, Entry: &e}, nil
 			}
 			return c.readEntry(ctx, uuid) // created after the snapshot, or gone: ask
 		}

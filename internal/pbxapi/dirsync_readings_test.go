@@ -114,7 +114,7 @@ func TestQueryEntriesListedTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Entries) != 2 || res.Entries[0].Timestamp != 8 || res.Entries[1].Timestamp != 9 || *res.Entries[1].Result.Entry.Name != "Alicia" {
+	if len(res.Entries) != 2 || res.Entries[0].Timestamp != 8 || res.Entries[1].Timestamp != 9 || res.Entries[1].Name != "Alicia" {
 		t.Errorf("entries %+v, want Carol@8 and Alicia@9 once each", res.Entries)
 	}
 }
@@ -174,7 +174,7 @@ func TestRefreshEntryAfterReset(t *testing.T) {
 					if tt.wantDeleted {
 						continue
 					}
-					name := *ch.Entry.Entry.Name
+					name := ch.Entry.Name
 					want := map[string]string{uuidA: tt.wantA, uuidC: "Carol"}[u]
 					if name != want || ch.Watermark != tt.wantHigh {
 						t.Errorf("%s: name %q watermark %d, want %q %d", u, name, ch.Watermark, want, tt.wantHigh)

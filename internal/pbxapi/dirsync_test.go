@@ -112,8 +112,8 @@ func TestRefreshEntry(t *testing.T) {
 					t.Fatalf("call %d: %v", i, err)
 				}
 				name := ""
-				if ch.Entry != nil && ch.Entry.Entry != nil && ch.Entry.Entry.Name != nil {
-					name = *ch.Entry.Entry.Name
+				if ch.Entry != nil && ch.Entry.Has("name") {
+					name = ch.Entry.Name
 				}
 				if ch.Changed != cl.changed || ch.Deleted != cl.deleted || name != cl.name || ch.Watermark != cl.watermark || ch.Series != "7" {
 					t.Errorf("call %d: changed=%t deleted=%t name=%q watermark=%d series=%s, want %t %t %q %d 7",
@@ -193,7 +193,7 @@ func TestLinkEntry(t *testing.T) {
 		if ch.Deleted {
 			return "(deleted)"
 		}
-		return *ch.Entry.Entry.Name
+		return ch.Entry.Name
 	}
 	step := func(name, uuid, want string, wantIterators []int64, wantGets int) {
 		t.Helper()

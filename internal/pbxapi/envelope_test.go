@@ -3,6 +3,7 @@ package pbxapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -217,36 +218,36 @@ func TestDirectoryLenientDecoding(t *testing.T) {
 		name       string
 		body       string
 		wantSeries string
-		check      func(t *testing.T, e pbxapi.EntryResult)
+		check      func(t *testing.T, e pbxapi.Entry)
 	}{
 		{"timestamp as string", `{"success":true,"result":{"series":"7","users":[{"uuid":"` + uuid + `","timestamp":"39"}]}}`, "7",
-			func(t *testing.T, e pbxapi.EntryResult) {
-				if e.Entry == nil || e.Entry.Timestamp != 39 {
+			func(t *testing.T, e pbxapi.Entry) {
+				if e.Err != nil || e.Timestamp != 39 {
 					t.Errorf("entry %+v", e.Entry)
 				}
 			}},
 		{"series as number", `{"success":true,"result":{"series":6423407687606431951,"users":[{"uuid":"` + uuid + `","timestamp":1}]}}`, "6423407687606431951", nil},
 		{"series max uint64", `{"success":true,"result":{"series":18446744073709551615,"users":[{"uuid":"` + uuid + `","timestamp":1}]}}`, "18446744073709551615", nil},
 		{"grouped variants", `{"success":true,"result":{"series":"1","users":[{"uuid":"` + uuid + `","timestamp":5,"callPos":[{"grouped":true},{"grouped":"true"},{"grouped":0},{"grouped":"false"},{"grouped":false},{"grouped":1}]}]}}`, "1",
-			func(t *testing.T, e pbxapi.EntryResult) {
+			func(t *testing.T, e pbxapi.Entry) {
 				want := []bool{true, true, false, false, false, true}
-				if e.Entry == nil || len(e.Entry.CallPos) != len(want) {
+				if e.Err != nil || len(e.CallPos) != len(want) {
 					t.Fatalf("entry %+v", e.Entry)
 				}
 				for i, w := range want {
-					if g := e.Entry.CallPos[i].Grouped; g == nil || *g != w {
+					if g := e.CallPos[i].Grouped; !e.Has(fmt.Sprintf("callPos[%d].grouped", i)) || g != w {
 						t.Errorf("callPos[%d].grouped = %v, want %v", i, g, w)
 					}
 				}
 			}},
 		{"all fields", `{"success":true,"result":{"series":"1","users":[{"uuid":"` + uuid + `","deleted":false,"owner":"ACOM","name":"N","photo":"","email":"e@x","treepath":"/a","virtNumber":12,"deputy":"","buttons":"","callPos":[{"peer":"sip:1@x","profiles":"1,2","grouped":false,"ipEye":"10.0.0.1"}],"access":{"pin":"1234"},"timestamp":1001}]}}`, "1",
-			func(t *testing.T, e pbxapi.EntryResult) {
-				d := e.Entry
-				if d == nil || *d.Owner != "ACOM" || *d.Treepath != "/a" || *d.VirtNumber != "12" || d.Timestamp != 1001 {
+			func(t *testing.T, e pbxapi.Entry) {
+				d := e
+				if d.Err != nil || d.Owner != "ACOM" || d.Treepath != "/a" || d.VirtNumber != "12" || d.Timestamp != 1001 {
 					t.Fatalf("entry %+v", d)
 				}
 				cp := d.CallPos[0]
-				if *cp.Peer != "sip:1@x" || *cp.Profiles != "1,2" || *cp.IPEye != "10.0.0.1" || *cp.Grouped {
+				if cp.Peer != "sip:1@x" || cp.Profiles != "1,2" || cp.IPEye != "10.0.0.1" || !d.Has("callPos[0].grouped") || cp.Grouped {
 					t.Errorf("callPos %+v", cp)
 				}
 				if !strings.Contains(string(e.Raw), `"pin":"1234"`) {
@@ -254,8 +255,8 @@ func TestDirectoryLenientDecoding(t *testing.T) {
 				}
 			}},
 		{"several error codes", `{"success":true,"result":{"series":"1","users":[{"uuid":"` + uuid + `","errors":[{"code":"EDIR_FIELD_VALUE_ERROR"},{"code":"EDIR_UUID_DOES_NOT_EXIST"}]}]}}`, "1",
-			func(t *testing.T, e pbxapi.EntryResult) {
-				if !errors.Is(e.Err, pbxapi.ErrNotFound) || e.Entry != nil {
+			func(t *testing.T, e pbxapi.Entry) {
+				if !errors.Is(e.Err, pbxapi.ErrNotFound) || e.Raw != nil {
 					t.Errorf("result %+v", e)
 				}
 				if !strings.Contains(e.Err.Error(), "EDIR_FIELD_VALUE_ERROR, EDIR_UUID_DOES_NOT_EXIST") {
@@ -263,7 +264,7 @@ func TestDirectoryLenientDecoding(t *testing.T) {
 				}
 			}},
 		{"empty errors", `{"success":true,"result":{"series":"1","users":[{"uuid":"` + uuid + `","errors":[]}]}}`, "1",
-			func(t *testing.T, e pbxapi.EntryResult) {
+			func(t *testing.T, e pbxapi.Entry) {
 				if e.Err == nil || errors.Is(e.Err, pbxapi.ErrNotFound) {
 					t.Errorf("result %+v", e)
 				}
@@ -296,7 +297,7 @@ func TestGetEntryAndLimits(t *testing.T) {
 	}
 	found := fixedServer(t, 200, "application/json", `{"success":true,"result":{"series":"5","users":[{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"A","timestamp":3}]}}`)
 	er, series, err := newClient(t, fastConfig(found.URL)).GetEntry(ctx, "01234567-89AB-CDEF-0123-456789ABCDEF", nil)
-	if err != nil || series != "5" || er.Entry == nil || *er.Entry.Name != "A" || er.Entry.Timestamp != 3 {
+	if err != nil || series != "5" || er.Name != "A" || er.Timestamp != 3 {
 		t.Errorf("GetEntry: %+v %q %v", er, series, err)
 	}
 	bad := fixedServer(t, 200, "text/plain", "no")

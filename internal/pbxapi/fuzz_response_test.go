@@ -113,7 +113,7 @@ func FuzzDirGetResponse(f *testing.F) {
 		c := fuzzClient(t, status, body)
 		res, _, err := c.GetEntry(context.Background(), "01234567-89AB-CDEF-0123-456789ABCDEF", nil)
 		checkResponseError(t, err)
-		if err == nil && (res.Entry == nil || res.Err != nil) {
+		if err == nil && (res.Raw == nil || res.Err != nil) {
 			t.Fatalf("success without an entry: %+v", res)
 		}
 	})

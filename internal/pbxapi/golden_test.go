@@ -5,6 +5,7 @@ package pbxapi_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -157,34 +158,35 @@ func TestGoldenDirGet(t *testing.T) {
 	}
 
 	first := res.Entries[0]
-	if first.Err != nil || first.Entry == nil {
-		t.Fatalf("first entry: err %v, entry %v", first.Err, first.Entry)
+	if first.Err != nil || first.Raw == nil {
+		t.Fatalf("first entry: err %v, entry %+v", first.Err, first)
 	}
-	e := first.Entry
+	e := first
 	if e.UUID != goldenUUIDs[0] || e.Timestamp != 39 {
 		t.Errorf("first entry uuid %q timestamp %d", e.UUID, e.Timestamp)
 	}
-	if e.Name == nil || *e.Name != "ABCD" || e.Email == nil || *e.Email != "abcd@abcd.cz" {
+	if !e.Has("name") || e.Name != "ABCD" || !e.Has("email") || e.Email != "abcd@abcd.cz" {
 		t.Errorf("first entry name %v email %v", e.Name, e.Email)
 	}
-	if e.Treepath != nil || e.VirtNumber != nil || e.Owner != nil {
-		t.Errorf("fields that were not returned must stay nil: %+v", e)
+	if e.Has("treepath") || e.Has("virtNumber") || e.Has("owner") {
+		t.Errorf("fields that were not returned must stay absent: %+v", e)
 	}
 	if len(e.CallPos) != 3 {
 		t.Fatalf("%d callPos, want 3", len(e.CallPos))
 	}
 	for i, cp := range e.CallPos {
-		if cp.Peer == nil || *cp.Peer != "" {
+		key := fmt.Sprintf("callPos[%d].", i)
+		if !e.Has(key+"peer") || cp.Peer != "" {
 			t.Errorf("callPos[%d].peer = %v, want \"\"", i, cp.Peer)
 		}
-		if cp.Profiles != nil || cp.IPEye != nil {
+		if e.Has(key+"profiles") || e.Has(key+"ipEye") {
 			t.Errorf("callPos[%d] has unrequested fields", i)
 		}
-		if (i == 1) != (cp.Grouped != nil) {
+		if (i == 1) != e.Has(key+"grouped") {
 			t.Errorf("callPos[%d].grouped = %v: only [1] was returned", i, cp.Grouped)
 		}
 	}
-	if g := e.CallPos[1].Grouped; g == nil || *g {
+	if g := e.CallPos[1].Grouped; !e.Has("callPos[1].grouped") || g {
 		t.Errorf("callPos[1].grouped = %v, want false (from the string \"false\")", g)
 	}
 	if len(first.Raw) == 0 {
@@ -192,10 +194,10 @@ func TestGoldenDirGet(t *testing.T) {
 	}
 
 	second, third := res.Entries[1], res.Entries[2]
-	if second.Entry != nil || !errors.Is(second.Err, pbxapi.ErrNotFound) || errors.Is(second.Err, pbxapi.ErrInvalidUUID) {
+	if second.Raw != nil || !errors.Is(second.Err, pbxapi.ErrNotFound) || errors.Is(second.Err, pbxapi.ErrInvalidUUID) {
 		t.Errorf("second entry: %+v, want only ErrNotFound", second)
 	}
-	if third.Entry != nil || !errors.Is(third.Err, pbxapi.ErrInvalidUUID) || errors.Is(third.Err, pbxapi.ErrNotFound) {
+	if third.Raw != nil || !errors.Is(third.Err, pbxapi.ErrInvalidUUID) || errors.Is(third.Err, pbxapi.ErrNotFound) {
 		t.Errorf("third entry: %+v, want only ErrInvalidUUID", third)
 	}
 	var ee *pbxapi.EntryError

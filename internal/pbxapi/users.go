@@ -128,10 +128,10 @@ func (u *User) UnmarshalJSON(data []byte) error {
 // associative array as []).
 func emptyJSON(v json.RawMessage) bool {
 	switch strings.Join(strings.Fields(string(v)), "") {
-	case "null", `""`, "[]":
+	case `""`, "[]":
 		return true
 	}
-	return false
+	return isJSONNull(v)
 }
 
 // scalarString turns a JSON string, number, boolean or null into a string.

@@ -159,7 +159,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 	entries := map[string]attr.Value{}
 	creds := map[string]attr.Value{}
 	deleted := []string{}
-	add := func(key string, r *pbxapi.EntryResult) bool {
+	add := func(key string, r *pbxapi.Entry) bool {
 		v, c, err := entryValuesFrom(r, withJSON, withCreds)
 		if err != nil {
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", key), err.Error())
@@ -248,7 +248,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 				deleted = append(deleted, e.UUID)
 				continue
 			}
-			if !add(e.UUID, &e.Result) {
+			if !add(e.UUID, &e) {
 				return
 			}
 		}

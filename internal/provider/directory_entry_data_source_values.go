@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -50,63 +49,55 @@ func (o entryReadOptions) fieldList() []string {
 	return out
 }
 
-// credentialKeys are the keys of an entry's access object that open the
-// door: they never go into fields_json, only into the sensitive
-// credentials_json, and only when the configuration asks for them.
-var credentialKeys = []string{"pin", "code", "card", "virtCard", "mobkey", "fpt"}
-
-// entryValuesFrom maps a found entry to its typed attributes. With
-// withJSON, fields_json holds what the device returned minus the
-// credentials (keys sorted, so it is stable); with withCredentials, creds is
-// the credentials as a JSON object ("{}" when the device returned none).
-// Whatever is not asked for stays null, and the entry's raw JSON is not
-// decoded at all then.
-func entryValuesFrom(res *pbxapi.EntryResult, withJSON, withCredentials bool) (v entryValues, creds types.String, err error) {
-	e := res.Entry
+// entryValuesFrom maps a found entry to its typed attributes: null for a
+// field the device did not return. With withJSON, fields_json holds what the
+// device returned minus the credentials (keys sorted, so it is stable); with
+// withCredentials, creds is the credentials as a JSON object ("{}" when the
+// device returned none). Whatever is not asked for stays null, and the
+// entry's raw JSON is not decoded again then.
+func entryValuesFrom(e *pbxapi.Entry, withJSON, withCredentials bool) (v entryValues, creds types.String, err error) {
 	v = entryValues{
-		Name:          types.StringPointerValue(e.Name),
-		Email:         types.StringPointerValue(e.Email),
-		Treepath:      types.StringPointerValue(e.Treepath),
-		VirtNumber:    types.StringPointerValue(e.VirtNumber),
-		Owner:         types.StringPointerValue(e.Owner),
+		Name:          types.StringPointerValue(e.Text("name")),
+		Email:         types.StringPointerValue(e.Text("email")),
+		Treepath:      types.StringPointerValue(e.Text("treepath")),
+		VirtNumber:    types.StringPointerValue(e.Text("virtNumber")),
+		Owner:         types.StringPointerValue(e.Text("owner")),
 		Timestamp:     types.Int64Value(e.Timestamp),
 		CallPositions: types.ListNull(callPositionType),
 		FieldsJSON:    types.StringNull(),
 	}
 	creds = types.StringNull()
-	if e.CallPos != nil {
+	if len(e.CallPos) > 0 {
 		positions := make([]attr.Value, len(e.CallPos))
 		for i, cp := range e.CallPos {
-			positions[i] = callPositionValue(types.StringPointerValue(cp.Peer), types.BoolPointerValue(cp.Grouped), types.StringPointerValue(cp.Profiles))
+			key := fmt.Sprintf("callPos[%d].", i)
+			peer, grouped, profiles := types.StringNull(), types.BoolNull(), types.StringNull()
+			if e.Has(key + "peer") {
+				peer = types.StringValue(cp.Peer)
+			}
+			if e.Has(key + "grouped") {
+				grouped = types.BoolValue(cp.Grouped)
+			}
+			if e.Has(key + "profiles") {
+				profiles = types.StringValue(cp.Profiles)
+			}
+			positions[i] = callPositionValue(peer, grouped, profiles)
 		}
 		v.CallPositions = types.ListValueMust(callPositionType, positions)
 	}
-	if !withJSON && !withCredentials {
-		return v, creds, nil
-	}
-	var generic map[string]any
-	if err := json.Unmarshal(res.Raw, &generic); err != nil {
-		return v, creds, fmt.Errorf("the entry is not a valid JSON object: %w", err)
-	}
-	secret := map[string]any{}
-	if access, ok := generic["access"].(map[string]any); ok {
-		for _, k := range credentialKeys {
-			if val, ok := access[k]; ok {
-				secret[k] = val
-				delete(access, k)
-			}
-		}
-		if len(access) == 0 {
-			delete(generic, "access")
-		}
-	}
 	if withJSON {
-		normalized, _ := json.Marshal(generic) // keys sorted: stable between reads
-		v.FieldsJSON = types.StringValue(string(normalized))
+		s, err := e.PublicJSON()
+		if err != nil {
+			return v, creds, err
+		}
+		v.FieldsJSON = types.StringValue(s)
 	}
 	if withCredentials {
-		out, _ := json.Marshal(secret)
-		creds = types.StringValue(string(out))
+		s, err := e.CredentialsJSON()
+		if err != nil {
+			return v, creds, err
+		}
+		creds = types.StringValue(s)
 	}
 	return v, creds, nil
 }

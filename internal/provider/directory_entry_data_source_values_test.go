@@ -10,7 +10,6 @@ import (
 // TestEntryValuesFromSplitsCredentials: fields_json never holds a credential,
 // credentials_json holds exactly them, and neither is filled unless asked for.
 func TestEntryValuesFromSplitsCredentials(t *testing.T) {
-	name := "Front"
 	raw := `{"uuid":"X","name":"Front","access":{"validTo":"0","pin":"4321","code":["12",""],"card":["CARD1234",""],"virtCard":"v","mobkey":"m","fpt":"f"}}`
 	onlyCreds := `{"uuid":"X","access":{"pin":"1"}}`
 	for _, tc := range []struct {
@@ -26,8 +25,12 @@ func TestEntryValuesFromSplitsCredentials(t *testing.T) {
 		{"no access at all", `{"uuid":"X"}`, true, true, `{"uuid":"X"}`, `{}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := &pbxapi.EntryResult{UUID: "X", Entry: &pbxapi.DirectoryEntry{UUID: "X", Name: &name}, Raw: json.RawMessage(tc.raw)}
-			v, creds, err := entryValuesFrom(res, tc.withJSON, tc.withCrd)
+			res, err := pbxapi.DecodeEntry(json.RawMessage(`{"uuid":"X","name":"Front","timestamp":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Raw = json.RawMessage(tc.raw)
+			v, creds, err := entryValuesFrom(&res, tc.withJSON, tc.withCrd)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +45,7 @@ func TestEntryValuesFromSplitsCredentials(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := entryValuesFrom(&pbxapi.EntryResult{Entry: &pbxapi.DirectoryEntry{}, Raw: json.RawMessage(`[1]`)}, true, false); err == nil {
+	if _, _, err := entryValuesFrom(&pbxapi.Entry{Raw: json.RawMessage(`[1]`)}, true, false); err == nil {
 		t.Error("an entry that is not a JSON object was accepted")
 	}
 }

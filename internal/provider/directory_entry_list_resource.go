@@ -113,7 +113,7 @@ func (l *directoryEntryListResource) List(ctx context.Context, req list.ListRequ
 		if qe.Deleted {
 			continue
 		}
-		f, err := qe.Result.Fields()
+		f, err := qe.Fields()
 		if err != nil {
 			failList(stream, nil, "Unable to list directory entries",
 				"The intercom returned entry "+qe.UUID+" in a form the provider cannot read: "+err.Error()+". Check the entry in the intercom's directory.")

@@ -310,7 +310,7 @@ func (r *directoryEntryResource) Read(ctx context.Context, req resource.ReadRequ
 		if ch.Entry.UUID != "" {
 			state.UUID = types.StringValue(strings.ToUpper(ch.Entry.UUID))
 		}
-		state.Timestamp = types.Int64Value(ch.Entry.Entry.Timestamp)
+		state.Timestamp = types.Int64Value(ch.Entry.Timestamp)
 		state.Series = types.StringValue(ch.Series)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}

@@ -145,7 +145,7 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 	diags.AddWarning(fmt.Sprintf("Adopted existing directory entry %s", uuid),
 		fmt.Sprintf("The directory already had entry %s (%q) with every configured value, most likely created by an earlier apply "+
 			"that was interrupted before it recorded it. It is now managed by this resource; nothing was created.", uuid, want.Name))
-	return &pbxapi.EntryWrite{UUID: res.Entry.UUID, Series: series, Timestamp: res.Entry.Timestamp, Adopted: true}, slotsOf(got), true
+	return &pbxapi.EntryWrite{UUID: res.UUID, Series: series, Timestamp: res.Timestamp, Adopted: true}, slotsOf(got), true
 }
 
 // entryUUIDOf is the uuid a create uses: the configured one, else the one
