@@ -41,24 +41,12 @@ type Entry struct {
 	// Raw is the entry object exactly as returned.
 	Raw json.RawMessage
 
-	// Entry is the old pointer view that internal/provider/user_directory.go
-	// still reads (ch.Entry.Entry.Name), kept only for it: new code uses
-	// Timestamp, Text("name") and Text("email"). Remove it (and EntryNames)
-	// once user_directory.go does.
-	Entry *EntryNames
-
 	// returned holds the dotted keys the device returned ("name",
 	// "callPos", "callPos[1].grouped", "access", "access.pin", …): true with
 	// a value, false with JSON null.
 	returned map[string]bool
 	// unfit says why the entry does not fit the managed model (Fields).
 	unfit error
-}
-
-// EntryNames is the pointer view of Entry.Entry (to be removed, see there).
-type EntryNames struct {
-	Timestamp   int64
-	Name, Email *string
 }
 
 // CallPosition is one call position (callPos[i]) as returned.
@@ -253,7 +241,6 @@ func decodeEntry(raw json.RawMessage) (Entry, error) {
 	if err := e.decodeAccess(obj["access"]); err != nil && e.unfit == nil {
 		e.unfit = err
 	}
-	e.Entry = &EntryNames{Timestamp: e.Timestamp, Name: e.Text("name"), Email: e.Text("email")}
 	return e, nil
 }
 

@@ -223,7 +223,7 @@ func TestDirectoryLenientDecoding(t *testing.T) {
 		{"timestamp as string", `{"success":true,"result":{"series":"7","users":[{"uuid":"` + uuid + `","timestamp":"39"}]}}`, "7",
 			func(t *testing.T, e pbxapi.Entry) {
 				if e.Err != nil || e.Timestamp != 39 {
-					t.Errorf("entry %+v", e.Entry)
+					t.Errorf("entry %+v", e)
 				}
 			}},
 		{"series as number", `{"success":true,"result":{"series":6423407687606431951,"users":[{"uuid":"` + uuid + `","timestamp":1}]}}`, "6423407687606431951", nil},
@@ -232,7 +232,7 @@ func TestDirectoryLenientDecoding(t *testing.T) {
 			func(t *testing.T, e pbxapi.Entry) {
 				want := []bool{true, true, false, false, false, true}
 				if e.Err != nil || len(e.CallPos) != len(want) {
-					t.Fatalf("entry %+v", e.Entry)
+					t.Fatalf("entry %+v", e)
 				}
 				for i, w := range want {
 					if g := e.CallPos[i].Grouped; !e.Has(fmt.Sprintf("callPos[%d].grouped", i)) || g != w {

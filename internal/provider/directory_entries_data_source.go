@@ -179,11 +179,12 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to list the directory entries of owner %q", cfg.Owner.ValueString()), describe(err))
 			return
 		}
-		for _, e := range res.Entries {
-			if e.Deleted || e.Result.Entry == nil || e.Result.Entry.Owner == nil || *e.Result.Entry.Owner != cfg.Owner.ValueString() {
+		for i := range res.Entries {
+			e := &res.Entries[i]
+			if owner := e.Text("owner"); e.Deleted || owner == nil || *owner != cfg.Owner.ValueString() {
 				continue
 			}
-			if !add(e.UUID, &e.Result) {
+			if !add(e.UUID, e) {
 				return
 			}
 		}

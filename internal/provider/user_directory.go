@@ -91,10 +91,10 @@ func (r *userResource) refreshDirectory(ctx context.Context, state *userResource
 	case ch.Deleted:
 		return &followedEntry{UUID: uuid, Missing: true}, diags
 	}
-	e := ch.Entry.Entry
+	e := ch.Entry
 	state.DirectoryTimestamp = types.Int64Value(e.Timestamp)
 	state.DirectorySeries = types.StringValue(ch.Series)
-	return &followedEntry{UUID: uuid, Watermark: ch.Watermark, Name: e.Name, Email: e.Email}, diags
+	return &followedEntry{UUID: uuid, Watermark: ch.Watermark, Name: e.Text("name"), Email: e.Text("email")}, diags
 }
 
 // ModifyPlan fills the values that follow the linked directory entry from
@@ -277,8 +277,8 @@ func (r *userResource) resolveLink(ctx context.Context, plan, config *userResour
 	}
 	f := &followedEntry{UUID: uuid, Missing: ch.Deleted}
 	if !ch.Deleted {
-		e := ch.Entry.Entry
-		f.Watermark, f.Name, f.Email = ch.Watermark, e.Name, e.Email
+		e := ch.Entry
+		f.Watermark, f.Name, f.Email = ch.Watermark, e.Text("name"), e.Text("email")
 		plan.DirectoryTimestamp = types.Int64Value(e.Timestamp)
 		plan.DirectorySeries = types.StringValue(ch.Series)
 	}
