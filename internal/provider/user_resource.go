@@ -19,6 +19,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*userResource)(nil)
 	_ resource.ResourceWithImportState    = (*userResource)(nil)
 	_ resource.ResourceWithIdentity       = (*userResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*userResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*userResource)(nil)
 )
 
