@@ -27,16 +27,6 @@ type followedEntry struct {
 	Missing bool `json:"missing,omitempty"`
 }
 
-// privateGetter and privateSetter are the private-state methods of the
-// requests and responses that carry it.
-type privateGetter interface {
-	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
-}
-
-type privateSetter interface {
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
-
 // loadFollowed returns the recorded entry for uuid, or nil when none is
 // recorded for it.
 func loadFollowed(ctx context.Context, p privateGetter, uuid string) (*followedEntry, diag.Diagnostics) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -16,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -48,34 +46,12 @@ var (
 	}
 )
 
-func quoteList(values []string) string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = "`" + v + "`"
-	}
-	return strings.Join(q, ", ")
-}
-
 func yesNo(description string, def bool) schema.BoolAttribute {
 	return schema.BoolAttribute{
 		MarkdownDescription: fmt.Sprintf("%s Default: `%t`.", description, def),
 		Optional:            true,
 		Computed:            true,
 		Default:             booldefault.StaticBool(def),
-	}
-}
-
-func optString(description, def string, validators ...validator.String) schema.StringAttribute {
-	d := "empty"
-	if def != "" {
-		d = "`" + def + "`"
-	}
-	return schema.StringAttribute{
-		MarkdownDescription: fmt.Sprintf("%s Default: %s.", description, d),
-		Optional:            true,
-		Computed:            true,
-		Default:             stringdefault.StaticString(def),
-		Validators:          validators,
 	}
 }
 
