@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -194,34 +191,5 @@ func TestInterruptedEntryCreatesConverge(t *testing.T) {
 // state file (none when there is no state yet).
 func entryStateUUIDs(t *testing.T, s *stack) map[string]bool {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(s.dir, "terraform.tfstate"))
-	if os.IsNotExist(err) || len(bytes.TrimSpace(raw)) == 0 {
-		return map[string]bool{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state struct {
-		Resources []struct {
-			Type      string `json:"type"`
-			Instances []struct {
-				Attributes struct {
-					UUID string `json:"uuid"`
-				} `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(raw, &state); err != nil {
-		t.Fatalf("the state file the killed apply left is unreadable: %v", err)
-	}
-	uuids := map[string]bool{}
-	for _, r := range state.Resources {
-		if r.Type != "pbx_directory_entry" {
-			continue
-		}
-		for _, in := range r.Instances {
-			uuids[in.Attributes.UUID] = true
-		}
-	}
-	return uuids
+	return stateAttribute(t, s, "pbx_directory_entry", "uuid")
 }
