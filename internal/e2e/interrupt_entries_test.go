@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,23 +55,7 @@ func TestInterruptedEntryCreatesConverge(t *testing.T) {
 	s := newStack(t, mockpbx.Config{RandSeed: 12}, entriesConfig(entries))
 	s.must(nil, s.mock.SetFaults([]mockpbx.FaultRule{{Endpoint: "dir/create", LatencyMS: 100}}))
 
-	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
-		fmt.Sprintf("-parallelism=%d", parallelism))
-	cmd.Env = s.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	kill := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if err := <-done; err == nil {
-			t.Log("terraform exited on its own before the kill")
-		}
-	}
+	out, done, kill := startApply(t, s, parallelism)
 	live := func() int {
 		n := 0
 		for _, e := range s.mock.DirectoryEntries() {

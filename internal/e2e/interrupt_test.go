@@ -48,23 +48,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 		{Endpoint: "users/search", LatencyMS: hang},
 	}))
 
-	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
-		fmt.Sprintf("-parallelism=%d", parallelism))
-	cmd.Env = s.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	kill := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if err := <-done; err == nil {
-			t.Log("terraform exited on its own before the kill")
-		}
-	}
+	out, done, kill := startApply(t, s, parallelism)
 
 	// Wait for the moment to kill, checking the mock's counters. The mock
 	// places the moment, not a clock: the wait ends only shortly before the
@@ -181,4 +165,30 @@ func stateAttribute(t *testing.T, s *stack, typ, attribute string) map[string]bo
 		}
 	}
 	return values
+}
+
+// startApply starts terraform apply in s's directory at the given
+// parallelism. It returns the command's output, a channel that receives its
+// end, and kill, which kills terraform and its provider plugin together and
+// waits for the end.
+func startApply(t *testing.T, s *stack, parallelism int) (*bytes.Buffer, <-chan error, func()) {
+	t.Helper()
+	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
+		fmt.Sprintf("-parallelism=%d", parallelism))
+	cmd.Env = s.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	kill := func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if err := <-done; err == nil {
+			t.Log("terraform exited on its own before the kill")
+		}
+	}
+	return out, done, kill
 }
