@@ -1,14 +1,8 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,23 +55,7 @@ func TestInterruptedEntryCreatesConverge(t *testing.T) {
 	s := newStack(t, mockpbx.Config{RandSeed: 12}, entriesConfig(entries))
 	s.must(nil, s.mock.SetFaults([]mockpbx.FaultRule{{Endpoint: "dir/create", LatencyMS: 100}}))
 
-	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
-		fmt.Sprintf("-parallelism=%d", parallelism))
-	cmd.Env = s.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	kill := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if err := <-done; err == nil {
-			t.Log("terraform exited on its own before the kill")
-		}
-	}
+	out, done, kill := startApply(t, s, parallelism)
 	live := func() int {
 		n := 0
 		for _, e := range s.mock.DirectoryEntries() {
@@ -194,34 +172,5 @@ func TestInterruptedEntryCreatesConverge(t *testing.T) {
 // state file (none when there is no state yet).
 func entryStateUUIDs(t *testing.T, s *stack) map[string]bool {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(s.dir, "terraform.tfstate"))
-	if os.IsNotExist(err) || len(bytes.TrimSpace(raw)) == 0 {
-		return map[string]bool{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state struct {
-		Resources []struct {
-			Type      string `json:"type"`
-			Instances []struct {
-				Attributes struct {
-					UUID string `json:"uuid"`
-				} `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(raw, &state); err != nil {
-		t.Fatalf("the state file the killed apply left is unreadable: %v", err)
-	}
-	uuids := map[string]bool{}
-	for _, r := range state.Resources {
-		if r.Type != "pbx_directory_entry" {
-			continue
-		}
-		for _, in := range r.Instances {
-			uuids[in.Attributes.UUID] = true
-		}
-	}
-	return uuids
+	return stateAttribute(t, s, "pbx_directory_entry", "uuid")
 }

@@ -48,23 +48,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 		{Endpoint: "users/search", LatencyMS: hang},
 	}))
 
-	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
-		fmt.Sprintf("-parallelism=%d", parallelism))
-	cmd.Env = s.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	kill := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if err := <-done; err == nil {
-			t.Log("terraform exited on its own before the kill")
-		}
-	}
+	out, done, kill := startApply(t, s, parallelism)
 
 	// Wait for the moment to kill, checking the mock's counters. The mock
 	// places the moment, not a clock: the wait ends only shortly before the
@@ -138,6 +122,13 @@ func TestInterruptedApplyConverges(t *testing.T) {
 // when there is no state yet).
 func stateIDs(t *testing.T, s *stack) map[string]bool {
 	t.Helper()
+	return stateAttribute(t, s, "pbx_user", "id")
+}
+
+// stateAttribute returns the values of attribute of every resource of type
+// typ in the local state file (none when there is no state yet).
+func stateAttribute(t *testing.T, s *stack, typ, attribute string) map[string]bool {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(s.dir, "terraform.tfstate"))
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]bool{}
@@ -149,30 +140,55 @@ func stateIDs(t *testing.T, s *stack) map[string]bool {
 		// OpenTofu 1.10 creates the file when it takes the lock but had not
 		// written it yet (Terraform writes it after every resource): the
 		// killed apply leaves it empty, which both CLIs read as no state,
-		// so every user it created is lost to the next apply.
+		// so every resource it created is lost to the next apply.
 		return map[string]bool{}
 	}
 	var state struct {
 		Resources []struct {
 			Type      string `json:"type"`
 			Instances []struct {
-				Attributes struct {
-					ID string `json:"id"`
-				} `json:"attributes"`
+				Attributes map[string]any `json:"attributes"`
 			} `json:"instances"`
 		} `json:"resources"`
 	}
 	if err := json.Unmarshal(raw, &state); err != nil {
 		t.Fatalf("the state file the killed apply left is unreadable: %v", err)
 	}
-	ids := map[string]bool{}
+	values := map[string]bool{}
 	for _, r := range state.Resources {
-		if r.Type != "pbx_user" {
+		if r.Type != typ {
 			continue
 		}
 		for _, in := range r.Instances {
-			ids[in.Attributes.ID] = true
+			v, _ := in.Attributes[attribute].(string)
+			values[v] = true
 		}
 	}
-	return ids
+	return values
+}
+
+// startApply starts terraform apply in s's directory at the given
+// parallelism. It returns the command's output, a channel that receives its
+// end, and kill, which kills terraform and its provider plugin together and
+// waits for the end.
+func startApply(t *testing.T, s *stack, parallelism int) (*bytes.Buffer, <-chan error, func()) {
+	t.Helper()
+	cmd := exec.Command(terraform, "-chdir="+s.dir, "apply", "-auto-approve", "-input=false", "-no-color",
+		fmt.Sprintf("-parallelism=%d", parallelism))
+	cmd.Env = s.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // terraform and its provider plugin, killed together
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	kill := func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if err := <-done; err == nil {
+			t.Log("terraform exited on its own before the kill")
+		}
+	}
+	return out, done, kill
 }

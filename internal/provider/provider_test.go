@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -20,10 +19,11 @@ import (
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
 )
 
-// testAccProtoV6ProviderFactories runs the provider in-process for
-// terraform-plugin-testing.
+// testAccProtoV6ProviderFactories runs in-process, for
+// terraform-plugin-testing, the protocol server main.go ships
+// (NewProtocol6Server), so the acceptance tests run what users run.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"pbx": providerserver.NewProtocol6WithError(New("test")()),
+	"pbx": func() (tfprotov6.ProviderServer, error) { return NewProtocol6Server("test")(), nil },
 }
 
 // Credentials of the in-process mock's API account.

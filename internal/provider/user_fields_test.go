@@ -60,10 +60,10 @@ func TestUserFieldsAgreeAcrossClientModelSchemaAndMock(t *testing.T) {
 	}
 	for _, key := range keys {
 		if _, ok := sresp.Schema.Attributes[key]; !ok {
-			t.Errorf("pbxapi.User sends %q, but the pbx_user schema has no attribute %q (user_resource.go Schema)", key, key)
+			t.Errorf("pbxapi.User sends %q, but the pbx_user schema has no attribute %q (user_resource_schema.go Schema)", key, key)
 		}
 		if _, ok := modelField(&m, key); !ok {
-			t.Errorf("pbxapi.User sends %q, but userResourceModel has no field tagged tfsdk:%q (user_resource.go)", key, key)
+			t.Errorf("pbxapi.User sends %q, but userResourceModel has no field tagged tfsdk:%q (user_model.go)", key, key)
 		}
 		if key != "secret" && !slices.Contains(sent, key) {
 			t.Errorf("pbxapi.User sends %q, but pbxValues does not list it (user_secret.go): an update changing only %q would not be written", key, key)
@@ -138,7 +138,7 @@ func TestUserFieldsRoundTrip(t *testing.T) {
 	gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
 	for i := 0; i < wv.NumField(); i++ {
 		if !reflect.DeepEqual(gv.Field(i).Interface(), wv.Field(i).Interface()) {
-			t.Errorf("pbxapi.User.%s: sent %q after reading %q; fromAPI or toAPI (user_resource.go) drops it",
+			t.Errorf("pbxapi.User.%s: sent %q after reading %q; fromAPI or toAPI (user_model.go) drops it",
 				wv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface())
 		}
 	}

@@ -212,42 +212,6 @@ func (l *userListResource) List(ctx context.Context, req list.ListRequest, strea
 	streamResults(stream, users, req.Limit, func(u *pbxapi.User) list.ListResult { return l.result(ctx, req, u) })
 }
 
-// startList reads a list block's configuration into cfg and checks that the
-// provider is configured; on failure it ends the listing and reports false.
-func startList(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream, cfg any, client *pbxapi.Client, what string) bool {
-	diags := req.Config.Get(ctx, cfg)
-	if diags.HasError() {
-		stream.Results = list.ListResultsStreamDiagnostics(diags)
-		return false
-	}
-	if client == nil {
-		failList(stream, diags, "Provider not configured",
-			"The pbx provider was not configured before listing "+what+". This is always a bug in the provider; please report it.")
-		return false
-	}
-	return true
-}
-
-// failList ends a listing with diags and one more error.
-func failList(stream *list.ListResultsStream, diags diag.Diagnostics, summary, detail string) {
-	diags.AddError(summary, detail)
-	stream.Results = list.ListResultsStreamDiagnostics(diags)
-}
-
-// streamResults sends one result per item, at most limit of them (0: all).
-func streamResults[T any](stream *list.ListResultsStream, items []T, limit int64, result func(*T) list.ListResult) {
-	if limit > 0 && int64(len(items)) > limit {
-		items = items[:limit]
-	}
-	stream.Results = func(push func(list.ListResult) bool) {
-		for i := range items {
-			if !push(result(&items[i])) {
-				return
-			}
-		}
-	}
-}
-
 // result is one listed user: its identity and display name, and with
 // include_resource the whole resource as a refresh would store it (the
 // secret, never returned by the PBX, stays null).

@@ -12,16 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
-)
-
-var (
-	objectAsOptions = basetypes.ObjectAsOptions{}
-	pathUUID        = path.Root("uuid")
 )
 
 // stringCheck is a plan-time string validator defined by a check function

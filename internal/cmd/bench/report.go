@@ -278,6 +278,7 @@ func (rep report) dataSourceTable() string {
 	return b.String()
 }
 
+// scanTable: one plural data source over a whole directory, by its size.
 func (rep report) scanTable() string {
 	var b strings.Builder
 	b.WriteString("| entries | target | plan | per 1000 entries | / bare floor | requests | provider peak RSS |\n")

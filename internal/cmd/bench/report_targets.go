@@ -1,8 +1,7 @@
 package main
 
-// The targets table of the report: each target of the issues that set them, met or not.
-
 import (
+	_ "embed"
 	"fmt"
 	"strings"
 )
@@ -122,7 +121,6 @@ func (rep report) targets() []target {
 	return out
 }
 
-// scanTable: one plural data source over a whole directory, by its size.
 func (rep report) targetsTable() string {
 	var b strings.Builder
 	b.WriteString("| target (issues 8 and 15) | measured | met |\n|---|---|---|\n")
