@@ -202,7 +202,8 @@ resource "pbx_directory_entry" "a" {
   name = "Lobby"
 }
 resource "pbx_directory_entry" "b" {
-  name = "Lobby"
+  name       = "Lobby"
+  depends_on = [pbx_directory_entry.a] # a is the one created, b the twin
 }
 `,
 				ExpectError: regexp.MustCompile(`(?s)Directory entry uuid [0-9A-F-]{36} is already taken.*same\s+arguments.*explicit\s+` + "`uuid`"),
@@ -223,8 +224,9 @@ resource "pbx_directory_entry" "a" {
   name = "Lobby"
 }
 resource "pbx_directory_entry" "b" {
-  uuid = "B0B0B0B0-0000-4000-8000-00000000000B"
-  name = "Lobby"
+  uuid       = "B0B0B0B0-0000-4000-8000-00000000000B"
+  name       = "Lobby"
+  depends_on = [pbx_directory_entry.a]
 }
 `,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
