@@ -221,7 +221,6 @@ func (c *Client) CreateEntry(ctx context.Context, uuid string, f EntryFields) (*
 	for !b.exhausted() {
 		w, err := c.writeEntry(ctx, "create", uuid, body, false)
 		if err == nil {
-			c.noteUpdated(uuid, f)
 			return w, nil
 		}
 		if ctx.Err() != nil {
@@ -271,11 +270,7 @@ func (c *Client) UpdateEntry(ctx context.Context, uuid string, prior, want Entry
 		return nil, fmt.Errorf("dir/update of entry %s not sent: %w", uuid, err)
 	}
 	patch["uuid"] = uuid
-	w, err := c.writeEntry(ctx, "update", uuid, map[string]any{"users": []any{patch}}, true)
-	if err == nil {
-		c.noteUpdated(uuid, want)
-	}
-	return w, err
+	return c.writeEntry(ctx, "update", uuid, map[string]any{"users": []any{patch}}, true)
 }
 
 // DeleteEntry deletes the entry uuid with api/dir/delete. An entry that is

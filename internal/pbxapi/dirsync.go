@@ -271,38 +271,14 @@ func (c *Client) invalidateDirectory(uuid string) {
 	s.mu.Unlock()
 }
 
-// WrittenEntry returns the managed fields this client's last successful
-// dir/update gave the entry uuid: what the entry holds now, where a refresh
-// before the write recorded stale values. It makes no request.
-func (c *Client) WrittenEntry(uuid string) (EntryFields, bool) {
-	s := &c.dirSync
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.links.updated[strings.ToUpper(uuid)]
-	return f, ok
-}
-
-// noteUpdated records what a successful dir/create or dir/update of uuid
-// left it holding.
-func (c *Client) noteUpdated(uuid string, f EntryFields) {
-	s := &c.dirSync
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.links.updated == nil {
-		s.links.updated = map[string]EntryFields{}
-	}
-	s.links.updated[strings.ToUpper(uuid)] = f
-}
-
 // linkSnapshot is the whole directory, read once per run for the entries
 // that writes need (users linked at apply time).
 type linkSnapshot struct {
-	reads   int                    // LinkEntry calls so far
-	tried   bool                   // the snapshot was asked for (once per run, even if it failed)
-	flight  *flight                // the snapshot under way, if any
-	view    *dirView               // the snapshot, complete
-	written map[string]bool        // entries this client wrote (upper-case uuids): never answered from a snapshot
-	updated map[string]EntryFields // what this client's dir/update left in each entry (WrittenEntry)
+	reads   int             // LinkEntry calls so far
+	tried   bool            // the snapshot was asked for (once per run, even if it failed)
+	flight  *flight         // the snapshot under way, if any
+	view    *dirView        // the snapshot, complete
+	written map[string]bool // entries this client wrote (upper-case uuids): never answered from a snapshot
 }
 
 // LinkEntry reads an entry a write needs now: a user linked to it is created

@@ -224,6 +224,7 @@ func (r *directoryEntryResource) Create(ctx context.Context, req resource.Create
 	if !ok {
 		return
 	}
+	entryRunOf(r.client).noteWritten(uuid, &fields)
 	if w.Adopted {
 		tflog.Warn(ctx, "directory entry adopted instead of created", map[string]any{"uuid": w.UUID})
 	}
@@ -351,6 +352,7 @@ func (r *directoryEntryResource) Update(ctx context.Context, req resource.Update
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to update directory entry %s (%q)", uuid, want.Name), detail)
 		return
 	}
+	entryRunOf(r.client).noteWritten(uuid, &want)
 	switch {
 	case w == nil || w.Timestamp == 0:
 		// Nothing the device holds had to change.

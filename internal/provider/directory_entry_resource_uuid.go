@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -82,17 +81,6 @@ func deriveEntryUUID(f *pbxapi.EntryFields) string {
 	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]))
 }
 
-// createdEntries records, per client (one per provider configuration and
-// run), the uuids the run's creates have claimed: a second create of one of
-// them in the same run is a second resource with the same derived uuid, not
-// an orphan of an earlier run.
-var createdEntries sync.Map // *pbxapi.Client -> *sync.Map of uuid -> struct{}
-
-func createdBy(c *pbxapi.Client) *sync.Map {
-	m, _ := createdEntries.LoadOrStore(c, &sync.Map{})
-	return m.(*sync.Map) //nolint:forcetypeassert // only *sync.Map is stored
-}
-
 // createOrAdopt creates the entry uuid, or adopts the entry of that uuid an
 // earlier, interrupted run created: one that holds every managed value of
 // want. managed lists the credentials the configuration manages; whatever
@@ -102,7 +90,7 @@ func (r *directoryEntryResource) createOrAdopt(ctx context.Context, uuid string,
 	summary := fmt.Sprintf("Directory entry uuid %s is already taken", uuid)
 	// Claimed before the request, so that of two resources of this run with
 	// the same uuid the second fails whatever the order of the replies.
-	if _, twin := createdBy(r.client).LoadOrStore(uuid, struct{}{}); twin {
+	if !entryRunOf(r.client).claim(uuid) {
 		diags.AddError(summary, fmt.Sprintf("Another pbx_directory_entry of this run has already created (or adopted) entry %s: "+
 			"both have the same arguments (%q), from which both derive the same uuid. Give one of the two an explicit `uuid` "+
 			"(any other uuid in upper case, e.g. from `uuidgen | tr a-z A-Z`), or make their arguments differ.", uuid, want.Name))

@@ -181,12 +181,13 @@ func validateString(ctx context.Context, field, value string, validators []valid
 // derived uuid). That happens only in the plan Terraform makes again at
 // apply, after the entry's apply, for a user whose plan showed the followed
 // values as known after apply (see followedValuesChange; a re-created
-// entry's uuid is known after apply). It makes no request.
+// entry's uuid is known after apply). It reads the provider's own record of
+// the run's entry writes (entryRun) and makes no request.
 func (r *userResource) updatedSinceRefresh(f *followedEntry) bool {
 	if r.client == nil {
 		return false
 	}
-	w, ok := r.client.WrittenEntry(f.UUID)
+	w, ok := entryRunOf(r.client).wrote(f.UUID)
 	if !ok {
 		return false
 	}
