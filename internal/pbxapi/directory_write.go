@@ -2,7 +2,6 @@ package pbxapi
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,19 +68,6 @@ func TrimCodes(codes []string) []string {
 		return nil
 	}
 	return slices.Clone(codes[:n])
-}
-
-// NewEntryUUID returns a random (version 4) uuid in the directory's
-// upper-case form. The provider chooses the uuid of the entries it creates,
-// so that a retried dir/create cannot make a twin.
-func NewEntryUUID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generating a directory uuid: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])), nil
 }
 
 // Differences lists, by the device's names, the managed fields in which got
@@ -196,7 +182,7 @@ type EntryWrite struct {
 	Adopted bool
 }
 
-// CreateEntry creates the entry uuid (chosen by the caller, see NewEntryUUID)
+// CreateEntry creates the entry uuid (chosen by the caller)
 // with api/dir/create. Only the fields that differ from the defaults are sent.
 //
 // dir/create is not idempotent, but with a caller-chosen uuid a repeated

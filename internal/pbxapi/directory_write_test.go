@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -269,24 +268,6 @@ func sampleFields() pbxapi.EntryFields {
 	f.CallPos[1] = pbxapi.CallPositionFields{Peer: "202", Grouped: true, Profiles: "1"}
 	f.Access = pbxapi.AccessFields{ValidFrom: 1700000000, PIN: "4711", Codes: []string{"", "2580"}}
 	return f
-}
-
-func TestNewEntryUUID(t *testing.T) {
-	v4 := regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`)
-	seen := map[string]bool{}
-	for range 200 {
-		u, err := pbxapi.NewEntryUUID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !v4.MatchString(u) || !pbxapi.ValidUUID(u) {
-			t.Fatalf("%q is not an upper-case uuid4", u)
-		}
-		if seen[u] {
-			t.Fatalf("%q generated twice", u)
-		}
-		seen[u] = true
-	}
 }
 
 // TestCreateEntry: a PUT of the caller's uuid with only the non-default
