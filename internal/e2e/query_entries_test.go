@@ -57,17 +57,7 @@ list "pbx_directory_entry" "panel" {
 		t.Errorf("the generated configuration sets a credential: %s", m)
 	}
 
-	out, code = s.terraform(nil, "plan", "-input=false", "-no-color", "-out=adopt.tfplan")
-	if code != 0 {
-		t.Fatalf("terraform plan of the generated configuration exited %d:\n%s\n--- generated.tf:\n%s", code, out, generated)
-	}
-	checkOnlyImports(t, s, "adopt.tfplan", len(doorEntries))
-
-	s.mock.ResetRequestCounts()
-	out, code = s.terraform(nil, "apply", "-input=false", "-no-color", "adopt.tfplan")
-	if code != 0 {
-		t.Fatalf("terraform apply exited %d:\n%s", code, out)
-	}
+	applyAdoption(t, s, generated, len(doorEntries))
 	if counts := s.mock.RequestCounts(); counts["dir/create"]+counts["dir/update"]+counts["dir/delete"] != 0 {
 		t.Errorf("the adopting apply wrote to the directory: %v", counts)
 	}

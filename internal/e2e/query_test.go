@@ -67,17 +67,7 @@ list "pbx_user" "panel" {
 	// know"): the generated blocks say `secret = null # sensitive`. While
 	// secret is Required, this plan fails with "Missing Configuration for
 	// Required Attribute", and so does this test.
-	out, code = s.terraform(nil, "plan", "-input=false", "-no-color", "-out=adopt.tfplan")
-	if code != 0 {
-		t.Fatalf("terraform plan of the generated configuration exited %d:\n%s\n--- generated.tf:\n%s", code, out, generated)
-	}
-	checkOnlyImports(t, s, "adopt.tfplan", len(panelUsers))
-
-	s.mock.ResetRequestCounts()
-	out, code = s.terraform(nil, "apply", "-input=false", "-no-color", "adopt.tfplan")
-	if code != 0 {
-		t.Fatalf("terraform apply exited %d:\n%s", code, out)
-	}
+	applyAdoption(t, s, generated, len(panelUsers))
 	if counts := s.mock.RequestCounts(); writes(counts) != 0 {
 		t.Errorf("the adopting apply wrote to the PBX: %v", counts)
 	}
@@ -203,5 +193,23 @@ func checkStateIdentities(t *testing.T, s *stack, n int) {
 		if r.Identity["id"] == "" || r.Identity["id"] != r.Values["id"] {
 			t.Errorf("%s: identity %v, id %v", r.Address, r.Identity, r.Values["id"])
 		}
+	}
+}
+
+// applyAdoption plans the generated configuration into a saved plan that must
+// hold exactly imports imports and nothing else, then applies it with the
+// mock's request counts reset, so the caller can check what the apply sent.
+func applyAdoption(t *testing.T, s *stack, generated string, imports int) {
+	t.Helper()
+	out, code := s.terraform(nil, "plan", "-input=false", "-no-color", "-out=adopt.tfplan")
+	if code != 0 {
+		t.Fatalf("terraform plan of the generated configuration exited %d:\n%s\n--- generated.tf:\n%s", code, out, generated)
+	}
+	checkOnlyImports(t, s, "adopt.tfplan", imports)
+
+	s.mock.ResetRequestCounts()
+	out, code = s.terraform(nil, "apply", "-input=false", "-no-color", "adopt.tfplan")
+	if code != 0 {
+		t.Fatalf("terraform apply exited %d:\n%s", code, out)
 	}
 }
