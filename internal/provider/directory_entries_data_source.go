@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -73,16 +72,18 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 				MarkdownDescription: "Read every entry changed after `timestamp` in `series` instead (deleted ones are listed in " +
 					"`deleted_uuids`). When `series` is no longer the directory's (it was reset), every entry is returned and `resync` is true.",
 				Optional: true,
+				// Validated as a whole (changedSinceCheck), not attribute by attribute: Terraform
+				// places an error on a nested attribute at the data block's first line, one on
+				// changed_since at its own line.
+				Validators: []validator.Object{changedSinceCheck{}},
 				Attributes: map[string]schema.Attribute{
 					"series": schema.StringAttribute{
 						MarkdownDescription: "A `series` recorded earlier (a decimal number).",
 						Required:            true,
-						Validators:          []validator.String{stringvalidator.RegexMatches(digitsPattern, "must be a decimal number")},
 					},
 					"timestamp": schema.Int64Attribute{
 						MarkdownDescription: "A `timestamp` recorded earlier in that series; `0` reads every entry.",
 						Required:            true,
-						Validators:          []validator.Int64{int64validator.AtLeast(0)},
 					},
 				},
 			},
@@ -270,4 +271,31 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// changedSinceCheck validates changed_since's series (a decimal number) and
+// timestamp (0 or more), and reports at changed_since itself, which Terraform
+// can show in the configuration (see the schema).
+type changedSinceCheck struct{}
+
+const changedSinceRule = "series must be a decimal number and timestamp at least 0"
+
+func (changedSinceCheck) Description(context.Context) string { return changedSinceRule }
+func (v changedSinceCheck) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (changedSinceCheck) ValidateObject(_ context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	attrs := req.ConfigValue.Attributes()
+	if s, ok := attrs["series"].(types.String); ok && !s.IsNull() && !s.IsUnknown() && !digitsPattern.MatchString(s.ValueString()) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid changed_since.series",
+			fmt.Sprintf("changed_since.series is %q: it must be a decimal number, a series recorded earlier (the series attribute of this data source or of an entry).", s.ValueString()))
+	}
+	if ts, ok := attrs["timestamp"].(types.Int64); ok && !ts.IsNull() && !ts.IsUnknown() && ts.ValueInt64() < 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid changed_since.timestamp",
+			fmt.Sprintf("changed_since.timestamp is %d: it must be 0 (every entry) or a timestamp recorded earlier in that series.", ts.ValueInt64()))
+	}
 }

@@ -44,6 +44,14 @@ func TestAccDirectoryEntriesDataSource_uuids(t *testing.T) {
 				ExpectError: errorLike(`"nope" is not a valid directory uuid`),
 			},
 			{
+				// Both mistakes of changed_since are reported at its own line (Terraform shows a
+				// nested attribute's error at the data block's first line), the value quoted.
+				Config:   entriesConfig(p, "changed_since = {\n    series    = \"12\\na\"\n    timestamp = -1\n  }"),
+				PlanOnly: true,
+				ExpectError: errorLike("Invalid changed_since.series", "changed_since = {", `changed_since.series is "12\na": it must be a decimal number`,
+					"Invalid changed_since.timestamp", "changed_since = {", "changed_since.timestamp is -1: it must be 0"),
+			},
+			{
 				Config:      entriesConfig(p, ""),
 				PlanOnly:    true,
 				ExpectError: errorLike("Exactly one of these attributes must be configured: [uuids,changed_since,owner]"),
