@@ -161,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.dir = newDirectory(cfg.Series, rng)
 	for i, m := range cfg.Users {
-		if err := s.seedUser(m); err != nil {
+		if _, err := s.seedUser(m); err != nil {
 			return nil, fmt.Errorf("mockpbx: seed user %d: %w", i, err)
 		}
 	}
