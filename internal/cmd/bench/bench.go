@@ -247,7 +247,7 @@ func (b *bench) record(r result) {
 	case r.Changes:
 		status = "plan NOT empty"
 	}
-	fmt.Printf("    %-44s %8.1fs  provider peak %s  requests %s  %s\n", label(r), r.Wall.Seconds(), mb(r.ProviderKB), formatRequests(r.Requests), status)
+	fmt.Printf("    %-44s %8.1fs  CPU %6.1fs  provider peak %s  requests %s  %s\n", label(r), r.Wall.Seconds(), r.CPU.Seconds(), mb(r.ProviderKB), formatRequests(r.Requests), status)
 	b.results = append(b.results, r)
 	if r.Err != "" {
 		b.notes = append(b.notes, label(r)+": "+r.Err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +232,7 @@ func TestPlanOrder(t *testing.T) {
 		"directory scan of 1000 entries, pbx at 20 ms", "directory scan of 1000 entries, bare floor",
 		"directory scan of 5000 entries, pbx at 20 ms", "directory scan of 5000 entries, bare floor",
 		"big site of N=5000 users (written state), pbx at 20 ms", "big site of N=5000 users (written state), bare floor",
+		"big site of N=5000 users, apply renaming 10, pbx at 20 ms",
 		"big site of N=10000 users (written state), pbx at 20 ms", "big site of N=10000 users (written state), bare floor",
 		"N=100 users, pbx at 2 ms", "50 singular vs plural data sources, pbx at 2 ms",
 		"N=1000 users, pbx at 2 ms", "500 singular vs plural data sources, pbx at 2 ms",
@@ -322,10 +322,13 @@ func TestEstimateSite(t *testing.T) {
 	if !ok || (got-80*time.Second).Abs() > time.Second {
 		t.Errorf("N=4000: %s, %v; want 80s (10s × 4^1.5)", got, ok)
 	}
-	got, ok = estimate([]result{plan1000}, job{n: targetRSSN, target: targetPBX, lat: 20, site: true}, 1000)
-	want := 2 * time.Duration(float64(10*time.Second)*math.Pow(float64(targetRSSN)/1000, 1.5))
-	if !ok || (got-want).Abs() > time.Second {
-		t.Errorf("N=%d: %s, %v; want %s (plan and apply)", targetRSSN, got, ok, want)
+	site := result{N: targetRSSN, Target: targetPBX, LatencyMS: 20, Kind: kindSite, Phase: "plan", Wall: 50 * time.Second}
+	got, ok = estimate([]result{plan1000, site}, job{n: targetRSSN, target: targetPBX, lat: 20, siteApply: true}, 1000)
+	if !ok || got != 50*time.Second {
+		t.Errorf("apply at N=%d: %s, %v; want its plan's 50s", targetRSSN, got, ok)
+	}
+	if _, ok := estimate([]result{plan1000}, job{n: targetRSSN, target: targetPBX, lat: 20, siteApply: true}, 1000); ok {
+		t.Error("the site's apply was projected without its plan")
 	}
 	got, ok = estimate([]result{apply1000}, job{n: 1000, target: targetPBX, lat: 20, noDS: true}, 1000)
 	if !ok || got != 100*time.Second {

@@ -104,14 +104,21 @@ func (b *bench) siteRun(ctx context.Context, target string, n, lat int) error {
 		return err
 	}
 	b.record(plan)
-	if n != targetRSSN {
+	return nil
+}
+
+// siteApplyRun applies, to the provider's big site of n users that siteRun left (its
+// directory, its state, the mock as seeded), a configuration renaming renamedUsers users:
+// Terraform refreshes and plans all n and writes the few.
+func (b *bench) siteApplyRun(ctx context.Context, n, lat int) error {
+	const target = targetPBX
+	if plan := (report{Results: b.results}).find(target, kindSite, n, lat, "plan"); plan == nil || plan.Err != "" || plan.Changes {
+		b.note("pbx %d ms, big site N=%d: the apply renaming %d users was not run, since the no-change plan did not succeed.", lat, n, renamedUsers)
 		return nil
 	}
-	if plan.Err != "" || plan.Changes {
-		b.note("%s: the apply renaming %d users was not run, since the no-change plan did not succeed.", label(plan), renamedUsers)
-		return nil
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(renameUsers(config, renamedUsers)), 0o644); err != nil {
+	dir := filepath.Join(b.tmp, "work", fmt.Sprintf("pbx-%dms", lat), fmt.Sprintf("site-%d", n))
+	fmt.Printf("==> pbx-%dms, site-%d, renaming %d users\n", lat, n, renamedUsers)
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(renameUsers(generateConfig(kindUsers, n, b.plural), renamedUsers)), 0o644); err != nil {
 		return err
 	}
 	apply := result{N: n, Target: target, LatencyMS: lat, Kind: kindSite, Phase: "apply"}

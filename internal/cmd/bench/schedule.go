@@ -18,7 +18,8 @@ type job struct {
 	dataSources bool
 	scan        bool // one plural data source over a whole directory of n entries
 	noDS        bool // the users' apply without the plural data source
-	site        bool // a big site: written state, no-change plan (and an apply at targetRSSN)
+	site        bool // a big site: written state, no-change plan
+	siteApply   bool // the big site's apply renaming a few users (after its plan, at targetRSSN)
 }
 
 func (j job) String() string {
@@ -38,6 +39,9 @@ func (j job) String() string {
 	if j.site {
 		return fmt.Sprintf("big site of N=%d users (written state), %s", j.n, t)
 	}
+	if j.siteApply {
+		return fmt.Sprintf("big site of N=%d users, apply renaming %d, %s", j.n, renamedUsers, t)
+	}
 	return fmt.Sprintf("N=%d users, %s", j.n, t)
 }
 
@@ -50,11 +54,10 @@ func (j job) parts(singularMaxN int) []result {
 		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindUsersNoDS, Phase: "apply"}}
 	}
 	if j.site {
-		out := []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindSite, Phase: "plan"}}
-		if j.n == targetRSSN {
-			out = append(out, result{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindSite, Phase: "apply"})
-		}
-		return out
+		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindSite, Phase: "plan"}}
+	}
+	if j.siteApply {
+		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindSite, Phase: "apply"}}
 	}
 	if j.dataSources {
 		var out []result
@@ -123,6 +126,9 @@ func plan(o options, plural bool) []job {
 		slices.Sort(sites)
 		for _, n := range sites {
 			out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, site: true}, job{n: n, target: targetBare, site: true})
+			if n == targetRSSN {
+				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, siteApply: true})
+			}
 		}
 	}
 	latencies := o.latencies
@@ -138,14 +144,16 @@ func plan(o options, plural bool) []job {
 }
 
 // basisOf reports whether result r can project part p: the same kind and phase at a
-// smaller N; for a big site (plan, and the apply that renames a few users, which costs
-// about a plan) also the no-change plans of applied users; for the users' apply without
-// the data source, the apply with it at the same N.
+// smaller N; for a big site's plan also the no-change plans of applied users; for its apply
+// that renames a few users, which costs about a plan of all of them, its plan at the same N;
+// for the users' apply without the data source, the apply with it at the same N.
 func basisOf(r, p result) bool {
-	switch p.Kind {
-	case kindSite:
+	switch {
+	case p.Kind == kindSite && p.Phase == "apply":
+		return r.Kind == kindSite && r.Target == p.Target && r.N == p.N && !r.Changes
+	case p.Kind == kindSite:
 		return (r.Kind == kindSite || r.Kind == kindUsers) && r.Phase == "plan" && r.N < p.N
-	case kindUsersNoDS:
+	case p.Kind == kindUsersNoDS:
 		return (r.Kind == kindUsersNoDS || r.Kind == kindUsers) && r.Phase == p.Phase && r.N <= p.N
 	}
 	return r.Kind == p.Kind && r.Phase == p.Phase && r.N < p.N
@@ -191,7 +199,7 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 	skipped := map[string]int{} // job without n -> the N at which it was first skipped
 	usersRan := map[int]bool{}  // N at which the provider's users job ran
 	for _, j := range plan(b.opts, b.plural) {
-		key := fmt.Sprintf("%s/%d/%v/%v/%v/%v", j.target, j.lat, j.dataSources, j.scan, j.noDS, j.site)
+		key := fmt.Sprintf("%s/%d/%v/%v/%v/%v/%v", j.target, j.lat, j.dataSources, j.scan, j.noDS, j.site, j.siteApply)
 		if from, ok := skipped[key]; ok {
 			b.note("%s: not run, since N=%d was not.", j, from)
 			continue
@@ -219,7 +227,7 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 			b.overBudget = true
 			continue
 		}
-		if j.target == targetPBX && !j.site { // a big site seeds the mock itself
+		if j.target == targetPBX && !j.site && !j.siteApply { // a big site seeds the mock itself
 			if err := b.mock.prepare(ctx, j.n, j.lat); err != nil {
 				return err
 			}
@@ -232,6 +240,8 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 			err = b.dataSourceRuns(ctx, j.target, j.n, j.lat)
 		case j.site:
 			err = b.siteRun(ctx, j.target, j.n, j.lat)
+		case j.siteApply:
+			err = b.siteApplyRun(ctx, j.n, j.lat)
 		default:
 			err = b.usersRun(ctx, j.target, j.n, j.lat, j.noDS)
 			usersRan[j.n] = usersRan[j.n] || j.target == targetPBX
