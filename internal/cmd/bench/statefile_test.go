@@ -89,8 +89,8 @@ func asString(v any) string { s, _ := v.(string); return s }
 
 // TestUserStateMatchesApply writes the state of the 4 users of the bench's configuration
 // and compares it with the state Terraform 1.11.4 left after `terraform apply` of the same
-// configuration against the mock (testdata/applied-4-users.tfstate.json, from `make bench
-// BENCHFLAGS='-n 4 -keep'`), and for the bare floor (applied-4-users-bare.tfstate.json): the same
+// configuration against the mock (testdata/applied-4-users-state.json, from `make bench
+// BENCHFLAGS='-n 4 -keep'`), and for the bare floor (applied-4-users-bare-state.json): the same
 // attributes, values, sensitive paths and private state. The _ids, the directory series and
 // the timestamps are taken from the applied state (the mock chose them); the watermark is the
 // directory's highest timestamp, 4 after seeding 4 entries.
@@ -104,8 +104,8 @@ func TestUserStateMatchesApply(t *testing.T) {
 		file  string
 		floor bool
 	}{
-		{"testdata/applied-4-users.tfstate.json", false},
-		{"testdata/applied-4-users-bare.tfstate.json", true},
+		{"testdata/applied-4-users-state.json", false},
+		{"testdata/applied-4-users-bare-state.json", true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data, err := os.ReadFile(tc.file)
