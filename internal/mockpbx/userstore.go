@@ -45,7 +45,7 @@ func (s *Server) seedUser(raw map[string]any) (*user, error) {
 	if err := setPanelFields(u, m); err != nil {
 		return nil, err
 	}
-	s.users[u.id] = u
+	s.setUser(u)
 	return u, nil
 }
 
@@ -158,7 +158,7 @@ func (s *Server) PatchUser(id string, fields map[string]any) (map[string]any, er
 	if err := setPanelFields(next, panel); err != nil {
 		return nil, err
 	}
-	s.users[u.id] = next
+	s.setUser(next)
 	return next.snapshot(), nil
 }
 
@@ -170,6 +170,6 @@ func (s *Server) DeleteUser(id string) error {
 	if s.users[id] == nil {
 		return ErrNotFound
 	}
-	delete(s.users, id)
+	s.dropUser(id)
 	return nil
 }

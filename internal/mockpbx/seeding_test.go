@@ -64,3 +64,61 @@ func TestLiveCount(t *testing.T) {
 		t.Error("a third entry in a directory of capacity 2 was accepted")
 	}
 }
+
+// TestNumberIndex checks the users-per-number index that numberTaken reads (it keeps
+// seeding linear) against a scan, after every way a user is created, changed or removed,
+// and that duplicates are still refused.
+func TestNumberIndex(t *testing.T) {
+	s, ts := newMock(t, Config{})
+	check := func(step string) {
+		t.Helper()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		scan := map[string]int{}
+		for _, u := range s.users {
+			scan[u.values["number"]]++
+		}
+		if fmt.Sprint(scan) != fmt.Sprint(s.numbers) {
+			t.Fatalf("%s: index %v, scan %v", step, s.numbers, scan)
+		}
+	}
+	a, err := s.CreateUser(map[string]any{"number": "100", "name": "a", "secret": "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("seed 100")
+	if _, err := s.CreateUser(map[string]any{"number": "100", "name": "b", "secret": "s"}); err == nil {
+		t.Fatal("a second user with number 100 was seeded")
+	}
+	b := addUser(t, ts, map[string]any{"number": "101", "name": "b", "secret": "s"})
+	check("users/add 101")
+	if _, r := simotel(t, ts, "pbx/users/add", map[string]any{"number": "101", "name": "c", "secret": "s"}); r.Success != 0 {
+		t.Fatal("users/add accepted a duplicate number")
+	}
+	aID, _ := a["_id"].(string)
+	if r := mustSimotel(t, ts, "pbx/users/update", map[string]any{"_id": aID, "number": "102", "name": "a", "secret": "s"}); r.Success != 1 {
+		t.Fatalf("users/update: %+v", r)
+	}
+	check("users/update 100 -> 102")
+	if _, r := simotel(t, ts, "pbx/users/update", map[string]any{"_id": aID, "number": "101", "name": "a", "secret": "s"}); r.Success != 0 {
+		t.Fatal("users/update took another user's number")
+	}
+	if _, err := s.PatchUser(b, map[string]any{"number": "102"}); err != nil { // a panel edit: no uniqueness check
+		t.Fatal(err)
+	}
+	check("panel edit 101 -> 102 (a duplicate)")
+	if _, err := s.CreateUser(map[string]any{"number": "101", "name": "d", "secret": "s"}); err != nil {
+		t.Fatalf("number 101 is free again: %v", err)
+	}
+	check("seed 101 again")
+	if r := mustSimotel(t, ts, "pbx/users/remove", map[string]any{"_id": b}); r.Success != 1 {
+		t.Fatalf("users/remove: %+v", r)
+	}
+	check("users/remove")
+	if err := s.DeleteUser(aID); err != nil {
+		t.Fatal(err)
+	}
+	check("panel delete")
+	s.Reset()
+	check("reset")
+}
