@@ -200,7 +200,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || len(o.ns) != 2 || o.ns[1] != 1000 || len(o.latencies) != 1 || o.parallelism != 10 {
 		t.Errorf("got %+v, %v", o, err)
 	}
-	if o.baselines || len(o.sites) != 2 || o.sites[1] != 10000 {
+	if o.baselines || len(o.sites) != 2 || o.sites[1] != 10000 || o.siteApplyN != targetRSSN || len(o.latencies) != 1 {
 		t.Errorf("defaults: baselines %v, sites %v; want false, [5000 10000]", o.baselines, o.sites)
 	}
 	if o, err := parseFlags([]string{"-sites", "", "-n", "10000"}); err != nil || len(o.sites) != 0 || o.ns[0] != 10000 {
@@ -214,7 +214,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestPlanOrder(t *testing.T) {
-	got := plan(options{ns: []int{1000, 100}, latencies: []int{2, 20}, scans: []int{5000, 1000}, sites: []int{10000, 5000}, baselines: true}, true)
+	got := plan(options{ns: []int{1000, 100}, latencies: []int{2, 20}, scans: []int{5000, 1000}, sites: []int{10000, 5000}, siteApplyN: 5000, baselines: true}, true)
 	var names []string
 	for _, j := range got {
 		names = append(names, j.String())

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// renamedUsers is how many users the big site's apply renames (at N = targetRSSN): the
+// renamedUsers is how many users the big site's apply renames (at N = -site-apply-n): the
 // apply plans all N and writes only these.
 const renamedUsers = 10
 
@@ -72,8 +72,7 @@ func (m *mockProcess) seedSite(ctx context.Context, n, latencyMS int) ([]siteUse
 }
 
 // siteRun measures a big site: the mock seeded with N users and entries (pbx), a state
-// written to match them, then a no-change plan; at N = targetRSSN also an apply that
-// renames renamedUsers users (every user planned, few written).
+// written to match them, then a no-change plan.
 func (b *bench) siteRun(ctx context.Context, target string, n, lat int) error {
 	o := stateOptions{terraformVersion: b.tfVersion, floor: target != targetPBX, identity: b.tfIdentity}
 	users := make([]siteUser, n)

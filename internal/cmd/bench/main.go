@@ -43,6 +43,7 @@ type options struct {
 	sites          []int
 	latencies      []int
 	baselines      bool
+	siteApplyN     int
 	parallelism    int
 	singularMaxN   int
 	lowLatencyMaxN int
@@ -76,6 +77,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&ns, "n", "100,1000", "numbers of users applied through Terraform, comma-separated (the big sites are -sites)")
 	fs.StringVar(&scans, "entries", "1000,2500,5000,10000", "directory sizes read whole by one pbx_directory_entries (at 20 ms), comma-separated")
 	fs.StringVar(&sites, "sites", "5000,10000", "numbers of users of the big sites (state written, not applied; no-change plan at 20 ms), comma-separated; empty for none")
+	fs.IntVar(&o.siteApplyN, "site-apply-n", targetRSSN, "the big site whose no-change plan is followed by an apply renaming a few users (0: none)")
 	fs.BoolVar(&o.baselines, "baselines", false, "also run the schema floor and terraform_data for the users (no target needs them)")
 	fs.StringVar(&lat, "latency", "20", "latencies injected into every mock API request, in ms, comma-separated")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")

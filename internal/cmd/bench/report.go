@@ -377,7 +377,7 @@ near a threshold should be measured again before anything is concluded from it.
   command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from
   `+"`/proc/<pid>/status`"+`. The table shows the largest value of any provider process. VmHWM never
   decreases, so polling misses only growth in a process's last 50 ms. MB are 10^6 bytes.
-`, targetLatencyMS, siteMeasured(), targetLatencyMS, rep.Opts.parallelism)
+`, targetLatencyMS, rep.siteMeasured(), targetLatencyMS, rep.Opts.parallelism)
 	if byHand != "" {
 		b.WriteString("\n" + strings.TrimSpace(byHand) + "\n")
 	}

@@ -19,7 +19,7 @@ func (rep report) siteTable() string {
 				continue
 			}
 			applyCell, applyReq, cpu, rss := "-", "-", cpuCell(plan), rssCell(plan)
-			if n == targetRSSN && rw.target == targetPBX {
+			if n == rep.Opts.siteApplyN && rw.target == targetPBX {
 				applyCell, applyReq = wallCell(apply), requestsCell(apply)
 				cpu, rss = cpuCell(plan, apply), rssCell(plan, apply)
 			}
@@ -73,7 +73,7 @@ func (rep report) siteSections() string {
 }
 
 // siteMeasured is the "What is measured" text on the big sites and the data source's cost.
-func siteMeasured() string {
+func (rep report) siteMeasured() string {
 	return fmt.Sprintf(`- **Big sites.** Applying 5000 or 10,000 users through Terraform does not fit the budget (its
   time grows faster than N), so for each N of -sites the bench builds the state an apply would
   have left: it wipes the mock and seeds, through its control API, the N directory entries and
@@ -98,5 +98,5 @@ func siteMeasured() string {
 - **What the plural data source costs the apply.** At N=%d, %d ms, the users are also applied
   without the `+"`pbx_directory_entries`"+` data source (the same users, the mock wiped and re-seeded), and
   the apply with it is compared to the apply without.
-`, targetLatencyMS, targetRSSN, renamedUsers, renamedUsers, targetN, targetLatencyMS)
+`, targetLatencyMS, rep.Opts.siteApplyN, renamedUsers, renamedUsers, targetN, targetLatencyMS)
 }

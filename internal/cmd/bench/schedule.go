@@ -19,7 +19,7 @@ type job struct {
 	scan        bool // one plural data source over a whole directory of n entries
 	noDS        bool // the users' apply without the plural data source
 	site        bool // a big site: written state, no-change plan
-	siteApply   bool // the big site's apply renaming a few users (after its plan, at targetRSSN)
+	siteApply   bool // the big site's apply renaming a few users (after its plan, at -site-apply-n)
 }
 
 func (j job) String() string {
@@ -126,7 +126,7 @@ func plan(o options, plural bool) []job {
 		slices.Sort(sites)
 		for _, n := range sites {
 			out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, site: true}, job{n: n, target: targetBare, site: true})
-			if n == targetRSSN {
+			if n == o.siteApplyN {
 				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, siteApply: true})
 			}
 		}
