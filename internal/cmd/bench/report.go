@@ -388,7 +388,7 @@ near a threshold should be measured again before anything is concluded from it.
 		}
 		if rep.OverBudget {
 			b.WriteString("\nWhat the budget left out can be measured on its own, with more time and into another file, e.g.\n" +
-				"`make bench BENCHFLAGS='-n 5000 -latency 20 -budget 4h -timeout 2h -out /tmp/bench-5000.md'`\n" +
+				"`make bench BENCHFLAGS='-n 100 -entries 1000 -sites 5000,10000 -budget 2h -timeout 1h -out /tmp/bench-big.md'`\n" +
 				"(each Terraform command is stopped after -timeout, 10 minutes by default).\n")
 		}
 	}
