@@ -89,9 +89,10 @@ func (rep report) siteMeasured() string {
   state holds the users only: the plural data source over the N entries is read by the plan
   anyway. Then `+"`terraform plan -detailed-exitcode`"+` must be empty, at %d ms. The directory is
   seeded with one entry per user, so N is at most 10,000, the most a 2N directory holds
-  (design/api/reference.md), which N=10,000 fills exactly. At N=%d the provider's site then
-  gets an apply in which the configuration renames %d unlinked users: Terraform plans all N (refresh and plan) and
-  writes %d (`+"`users/update`"+`); it measures an apply's peak RSS and wall time at that size.
+  (design/api/reference.md), which N=10,000 fills exactly. At N=%d (-site-apply-n) the
+  provider's site then gets an apply in which the configuration renames %d unlinked users:
+  Terraform refreshes and plans all N and writes %d (`+"`users/update`"+`): an apply's peak RSS and
+  wall time at that size.
   *CPU* is the user and system time of Terraform and of the provider processes it started (the
   kernel's accounting of the Terraform process, which reaps them): less sensitive than wall time
   to other work on the machine.
