@@ -7,11 +7,14 @@
 //  3. for each N, generate a configuration of N pbx_user (half linked to seeded directory
 //     entries) plus one pbx_directory_entries over the N entries, and run `terraform
 //     apply` and then a no-change `terraform plan` with -parallelism=10: against the
-//     provider at each latency injected into the mock, against the floor, and the same
-//     users as Terraform's built-in terraform_data;
+//     provider at each latency injected into the mock, against the bare floor and (with
+//     -baselines) the schema floor and the same users as Terraform's terraform_data;
 //  4. plan N/2 singular pbx_directory_entry against one pbx_directory_entries over the
-//     same N/2 uuids;
-//  5. write the tables (wall time, ratio to the floor, requests per endpoint from the
+//     same N/2 uuids, and one pbx_directory_entries over whole directories (-entries);
+//  5. for the big sites (-sites), seed the mock with N users and entries, write the
+//     state an apply would have left (statefile.go) and run a no-change plan, against
+//     the provider and the bare floor, then (-site-apply-n) an apply renaming 10 users;
+//  6. write the tables (wall time, ratio to the floor, requests per endpoint from the
 //     mock's counters, the provider's peak RSS) and the issue's targets to BENCHMARKS.md.
 //
 // The mock and every Terraform process are stopped on exit, on error and on Ctrl-C; the
