@@ -335,3 +335,16 @@ func TestEstimateSite(t *testing.T) {
 		t.Errorf("without the data source: %s, %v; want the apply with it, 100s", got, ok)
 	}
 }
+
+// TestEstimateSiteExponent: a big site's plan is projected with an exponent of at least 1.5,
+// even when the smaller plans grew linearly.
+func TestEstimateSiteExponent(t *testing.T) {
+	plans := []result{
+		{N: 100, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "plan", Wall: 2 * time.Second},
+		{N: 1000, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "plan", Wall: 20 * time.Second},
+	}
+	got, ok := estimate(plans, job{n: 4000, target: targetPBX, lat: 20, site: true}, 1000)
+	if !ok || (got-160*time.Second).Abs() > time.Second {
+		t.Errorf("got %s, %v; want 160s (20s × 4^1.5, not 80s for the fitted exponent 1)", got, ok)
+	}
+}
