@@ -51,10 +51,10 @@ func (rep report) dataSourceCostTable() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("| N | target | apply with the data source | apply without | with / without | requests, with | requests, without | provider peak RSS, with / without |\n")
-	b.WriteString("|---:|---|---:|---:|---:|---|---|---:|\n")
-	fmt.Fprintf(&b, "| %d | pbx, %d ms | %s | %s | %s | %s | %s | %s |\n", targetN, targetLatencyMS,
-		wallCell(with), wallCell(without), ratio(with, without), requestsCell(with), requestsCell(without), rssCell(with, without))
+	b.WriteString("| N | target | apply with the data source | apply without | with / without | requests, with | requests, without | CPU, with / without | provider peak RSS, with / without |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---|---|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | pbx, %d ms | %s | %s | %s | %s | %s | %s | %s |\n", targetN, targetLatencyMS,
+		wallCell(with), wallCell(without), ratio(with, without), requestsCell(with), requestsCell(without), cpuCell(with, without), rssCell(with, without))
 	return b.String()
 }
 
@@ -93,7 +93,7 @@ func (rep report) siteMeasured() string {
   provider's site then gets an apply in which the configuration renames %d unlinked users:
   Terraform refreshes and plans all N and writes %d (`+"`users/update`"+`): an apply's peak RSS and
   wall time at that size.
-  *CPU* is the user and system time of Terraform and of the provider processes it started (the
+  *CPU* (here and in the next table) is the user and system time of Terraform and of the provider processes it started (the
   kernel's accounting of the Terraform process, which reaps them): less sensitive than wall time
   to other work on the machine.
 - **What the plural data source costs the apply.** At N=%d, %d ms, the users are also applied
