@@ -191,6 +191,14 @@ func TestTargets(t *testing.T) {
 			if strings.Count(md, "\n| ") < len(got) {
 				t.Errorf("the report has no targets table:\n%s", md)
 			}
+			if tc.results != nil {
+				for _, want := range []string{"## Big sites", "| 5000 | pbx, 20 ms | 42.0 s | 1.05x | yes |", "| 10000 | bare floor | 100.0 s | 1.00x |",
+					"## What the plural data source costs the users' apply", "| 1000 | pbx, 20 ms | "} {
+					if !strings.Contains(md, want) {
+						t.Errorf("the report lacks %q", want)
+					}
+				}
+			}
 		})
 	}
 }
