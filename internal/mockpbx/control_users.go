@@ -6,17 +6,9 @@ package mockpbx
 func (s *Server) CreateUser(fields map[string]any) (map[string]any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	before := make(map[string]bool, len(s.users))
-	for id := range s.users {
-		before[id] = true
-	}
-	if err := s.seedUser(fields); err != nil {
+	u, err := s.seedUser(fields)
+	if err != nil {
 		return nil, err
 	}
-	for id, u := range s.users {
-		if !before[id] {
-			return u.snapshot(), nil
-		}
-	}
-	return nil, nil // not reached: seedUser stored one
+	return u.snapshot(), nil
 }

@@ -58,6 +58,7 @@ type Server struct {
 	rng     *rand.Rand
 	oid     objectIDSource
 	users   map[string]*user
+	numbers map[string]int // users per number (setUser, dropUser): numberTaken is O(1), so seeding stays linear
 	dir     directory
 	nonces  map[string]*nonceInfo
 	opaque  string
@@ -154,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 		rng:     rng,
 		oid:     newObjectIDSource(rng),
 		users:   map[string]*user{},
+		numbers: map[string]int{},
 		nonces:  map[string]*nonceInfo{},
 		opaque:  randomToken(),
 		counts:  map[string]int{},
@@ -161,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.dir = newDirectory(cfg.Series, rng)
 	for i, m := range cfg.Users {
-		if err := s.seedUser(m); err != nil {
+		if _, err := s.seedUser(m); err != nil {
 			return nil, fmt.Errorf("mockpbx: seed user %d: %w", i, err)
 		}
 	}
@@ -272,7 +274,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, family ap
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users = map[string]*user{}
+	s.users, s.numbers = map[string]*user{}, map[string]int{}
 	s.dir.reset(false, s.rng)
 	s.faults = nil
 	s.counts, s.auth401 = map[string]int{}, map[string]int{}

@@ -286,12 +286,41 @@ func (s *Server) sortedUsers() []*user {
 
 // numberTaken reports whether another user than except has this number. Callers hold s.mu.
 func (s *Server) numberTaken(number, except string) bool {
-	for id, u := range s.users {
-		if id != except && u.values["number"] == number {
-			return true
-		}
+	n := s.numbers[number]
+	if u := s.users[except]; except != "" && u != nil && u.values["number"] == number {
+		n--
 	}
-	return false
+	return n > 0
+}
+
+// setUser stores u under its id, replacing the user stored there, and keeps the number
+// index. Every change of s.users goes through setUser or dropUser, and a change of a stored
+// user's values through replaceValues. Callers hold s.mu.
+func (s *Server) setUser(u *user) {
+	s.dropUser(u.id)
+	s.users[u.id] = u
+	s.indexNumber(u.values["number"], 1)
+}
+
+// dropUser removes the user with this id, if any, and keeps the number index. Callers hold s.mu.
+func (s *Server) dropUser(id string) {
+	if old := s.users[id]; old != nil {
+		s.indexNumber(old.values["number"], -1)
+		delete(s.users, id)
+	}
+}
+
+// replaceValues gives the stored user u new values and forwarding, in place. Callers hold s.mu.
+func (s *Server) replaceValues(u *user, values, forward map[string]string) {
+	s.indexNumber(u.values["number"], -1)
+	u.values, u.forward = values, forward
+	s.indexNumber(values["number"], 1)
+}
+
+func (s *Server) indexNumber(number string, delta int) {
+	if s.numbers[number] += delta; s.numbers[number] <= 0 {
+		delete(s.numbers, number)
+	}
 }
 
 // addUser implements pbx/users/add: the failure, or the new user (its reply
@@ -308,7 +337,7 @@ func (s *Server) addUser(body map[string]any) (envelope, *user) {
 	u := &user{id: s.oid.next(now), values: values, forward: forward, queues: []any{}}
 	values[fieldDescription] = ""
 	values[fieldDate] = jalaliDateTime(now)
-	s.users[u.id] = u
+	s.setUser(u)
 	return envelope{}, u
 }
 
@@ -347,7 +376,7 @@ func (s *Server) updateUser(body map[string]any) envelope {
 	if mapped := u.values[fieldMapped]; mapped != "" {
 		values[fieldMapped] = mapped
 	}
-	u.values, u.forward = values, forward
+	s.replaceValues(u, values, forward)
 	return envelope{Success: 1, Message: msgDone, Data: ""}
 }
 
@@ -357,7 +386,7 @@ func (s *Server) removeUser(body map[string]any) envelope {
 	if msg != "" {
 		return failure(msg)
 	}
-	delete(s.users, u.id)
+	s.dropUser(u.id)
 	return envelope{Success: 1, Message: msgDone, Data: ""}
 }
 

@@ -11,18 +11,18 @@ import (
 
 // seedUser stores a Config.Users entry: validated like users/add, with its own _id, description,
 // date, queues and mapped kept when given.
-func (s *Server) seedUser(raw map[string]any) error {
+func (s *Server) seedUser(raw map[string]any) (*user, error) {
 	normalized, err := normalizeJSON(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m, _ := normalized.(map[string]any)
 	values, forward, msg := parseUser(m)
 	if msg != "" {
-		return errors.New(msg)
+		return nil, errors.New(msg)
 	}
 	if s.numberTaken(values["number"], "") {
-		return fmt.Errorf("number %q: %s", values["number"], msgDuplicate)
+		return nil, fmt.Errorf("number %q: %s", values["number"], msgDuplicate)
 	}
 	u := &user{values: values, forward: forward, queues: []any{}}
 	now := s.now()
@@ -32,21 +32,21 @@ func (s *Server) seedUser(raw map[string]any) error {
 	case string:
 		u.id = strings.ToLower(id)
 		if !isObjectID(u.id) {
-			return fmt.Errorf("_id %q is not 24 hex digits", id)
+			return nil, fmt.Errorf("_id %q is not 24 hex digits", id)
 		}
 		if s.users[u.id] != nil {
-			return fmt.Errorf("_id %q is used twice", id)
+			return nil, fmt.Errorf("_id %q is used twice", id)
 		}
 	default:
-		return fmt.Errorf("_id %v is not a string", id)
+		return nil, fmt.Errorf("_id %v is not a string", id)
 	}
 	values[fieldDescription] = ""
 	values[fieldDate] = jalaliDateTime(now)
 	if err := setPanelFields(u, m); err != nil {
-		return err
+		return nil, err
 	}
-	s.users[u.id] = u
-	return nil
+	s.setUser(u)
+	return u, nil
 }
 
 // setPanelFields copies description, date, mapped and queues from m into u when present.
@@ -158,7 +158,7 @@ func (s *Server) PatchUser(id string, fields map[string]any) (map[string]any, er
 	if err := setPanelFields(next, panel); err != nil {
 		return nil, err
 	}
-	s.users[u.id] = next
+	s.setUser(next)
 	return next.snapshot(), nil
 }
 
@@ -170,6 +170,6 @@ func (s *Server) DeleteUser(id string) error {
 	if s.users[id] == nil {
 		return ErrNotFound
 	}
-	delete(s.users, id)
+	s.dropUser(id)
 	return nil
 }

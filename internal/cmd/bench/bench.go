@@ -30,6 +30,7 @@ type result struct {
 	Phase     string // "apply" or "plan"
 
 	Wall          time.Duration
+	CPU           time.Duration  // user + system time of Terraform and the providers it waited for
 	Requests      map[string]int // targetPBX only
 	Challenges    int            // requests answered 401 (Digest challenges), not counted in Requests
 	ProviderKB    int64          // peak VmHWM of the provider processes
@@ -49,6 +50,10 @@ type bench struct {
 
 	cliProvider, cliFloor, cliBare, cliNone string
 	hardDeadline                            time.Time // running commands are stopped here
+
+	tfVersion   string // Terraform's version, written into the big sites' states
+	tfIdentity  bool   // Terraform stores resource identities (1.12 and later)
+	userSchemas userSchemas
 
 	plural     bool
 	pluralNote string
@@ -159,12 +164,17 @@ func (b *bench) env(cliConfig string) []string {
 }
 
 // usersRun applies N users to an empty state, then runs a plan that must show no changes.
-func (b *bench) usersRun(ctx context.Context, target string, n, lat int) error {
-	kind := kindUsers
-	if target == targetData {
-		kind = kindUsersData
+// With noDS (the provider only) the configuration has no plural data source, and only the
+// apply is measured: it is the basis of what the data source costs the apply.
+func (b *bench) usersRun(ctx context.Context, target string, n, lat int, noDS bool) error {
+	kind, name, config := kindUsers, fmt.Sprintf("users-%d", n), generateConfig(kindUsers, n, b.plural)
+	switch {
+	case target == targetData:
+		kind, config = kindUsersData, generateConfig(kindUsersData, n, b.plural)
+	case noDS:
+		kind, name, config = kindUsersNoDS, fmt.Sprintf("users-no-data-source-%d", n), generateConfig(kindUsers, n, false)
 	}
-	dir, err := b.workDir(target, lat, fmt.Sprintf("users-%d", n), generateConfig(kind, n, b.plural))
+	dir, err := b.workDir(target, lat, name, config)
 	if err != nil {
 		return err
 	}
@@ -180,6 +190,9 @@ func (b *bench) usersRun(ctx context.Context, target string, n, lat int) error {
 		}
 	}
 	b.record(apply)
+	if kind == kindUsersNoDS {
+		return nil
+	}
 	if apply.Err != "" {
 		b.note("%s: the no-change plan was not run, since the apply did not succeed.", label(apply))
 		return nil
@@ -234,7 +247,7 @@ func (b *bench) record(r result) {
 	case r.Changes:
 		status = "plan NOT empty"
 	}
-	fmt.Printf("    %-44s %8.1fs  provider peak %s  requests %s  %s\n", label(r), r.Wall.Seconds(), mb(r.ProviderKB), formatRequests(r.Requests), status)
+	fmt.Printf("    %-44s %8.1fs  CPU %6.1fs  provider peak %s  requests %s  %s\n", label(r), r.Wall.Seconds(), r.CPU.Seconds(), mb(r.ProviderKB), formatRequests(r.Requests), status)
 	b.results = append(b.results, r)
 	if r.Err != "" {
 		b.notes = append(b.notes, label(r)+": "+r.Err)
@@ -308,6 +321,10 @@ func (b *bench) measure(ctx context.Context, r *result, dir, command string, arg
 	sampler := startRSSSampler(exe, cmd.Process.Pid, 50*time.Millisecond)
 	waitErr := cmd.Wait()
 	r.Wall = time.Since(start)
+	if ps := cmd.ProcessState; ps != nil {
+		// wait4's rusage of Terraform includes the provider processes it reaped.
+		r.CPU = ps.UserTime() + ps.SystemTime()
+	}
 	r.ProviderKB, r.ProviderProcs, r.TerraformKB = sampler.finish()
 	if waitErr != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // leftovers of an interrupted run

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,7 @@ func TestGenerateConfig(t *testing.T) {
 
 func TestEntryUUIDsAreDistinctAndValid(t *testing.T) {
 	seen := map[string]bool{}
-	for i := range 9000 {
+	for i := range 10000 {
 		u := entryFor(i).uuid
 		if len(u) != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-' || seen[u] {
 			t.Fatalf("entry %d: uuid %q is malformed or repeated", i, u)
@@ -140,13 +141,19 @@ func TestTargets(t *testing.T) {
 		res(targetFloor, kindUsers, 1000, 0, "plan", 1, nil, 50000),
 		res(targetPBX, kindScan, 1000, 20, "plan", 1, map[string]int{"dir/get": 2}, 40000),
 		res(targetPBX, kindPlural, 500, 20, "plan", 0.5, map[string]int{"dir/query": 1}, 40000),
-		res(targetPBX, kindUsers, 5000, 20, "plan", 50, map[string]int{"users/search": 1}, 140000),
+		res(targetPBX, kindUsers, 5000, 20, "plan", 50, map[string]int{"users/search": 1}, 90000),
+		res(targetBare, kindSite, 5000, 0, "plan", 40, nil, 60000),
+		res(targetBare, kindSite, 10000, 0, "plan", 100, nil, 60000),
 	}
 	good := append(append([]result{}, base...),
 		res(targetPBX, kindUsers, 1000, 20, "apply", 11, map[string]int{"users/add": 1000, "users/search": 1}, 60000),
 		res(targetPBX, kindUsers, 1000, 20, "plan", 10.5, map[string]int{"users/search": 1, "dir/query": 2}, 60000),
 		res(targetPBX, kindSingular, 500, 20, "plan", 6, map[string]int{"dir/get": 500}, 60000),
 		res(targetPBX, kindScan, 10000, 20, "plan", 9, map[string]int{"dir/get": 11}, 90000),
+		res(targetPBX, kindUsersNoDS, 1000, 20, "apply", 10.5, map[string]int{"users/add": 1000}, 60000),
+		res(targetPBX, kindSite, 5000, 20, "plan", 42, map[string]int{"users/search": 1, "dir/get": 5, "dir/query": 1}, 95000),
+		res(targetPBX, kindSite, 5000, 20, "apply", 45, map[string]int{"users/update": 10}, 97000),
+		res(targetPBX, kindSite, 10000, 20, "plan", 110, map[string]int{"users/search": 1, "dir/get": 10, "dir/query": 1}, 140000),
 	)
 	bad := append(append([]result{}, base...),
 		res(targetPBX, kindUsers, 1000, 20, "apply", 12, map[string]int{"users/add": 1000, "dir/get": 11}, 60000),
@@ -154,16 +161,20 @@ func TestTargets(t *testing.T) {
 		res(targetPBX, kindSingular, 500, 20, "plan", 4, map[string]int{"dir/get": 500}, 60000),
 		res(targetPBX, kindUsers, 5000, 20, "apply", 50, map[string]int{"users/add": 5000}, 160000),
 		res(targetPBX, kindScan, 10000, 20, "plan", 13, map[string]int{"dir/get": 11}, 90000),
+		res(targetPBX, kindUsersNoDS, 1000, 20, "apply", 5, map[string]int{"users/add": 1000}, 60000),
+		res(targetPBX, kindSite, 5000, 20, "plan", 42, map[string]int{"users/search": 1}, 95000),
+		res(targetPBX, kindSite, 10000, 20, "plan", 110, map[string]int{"users/search": 1}, 160000),
 	)
-	opts := options{ns: []int{1000, 5000}, latencies: []int{20}, scans: []int{1000, 10000}, parallelism: 10}
+	bad[len(bad)-1].Changes = true
+	opts := options{ns: []int{1000, 5000}, latencies: []int{20}, scans: []int{1000, 10000}, sites: []int{5000, 10000}, parallelism: 10}
 	for _, tc := range []struct {
 		name    string
 		results []result
 		want    []string
 	}{
-		{"all met", good, []string{"yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes"}},
-		{"all missed", bad, []string{"**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**"}},
-		{"nothing run", nil, []string{"not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured"}},
+		{"all met", good, []string{"yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes"}},
+		{"all missed", bad, []string{"**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**", "**no**"}},
+		{"nothing run", nil, []string{"not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured", "not measured"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := report{Opts: opts, Results: tc.results, Plural: true}
@@ -180,6 +191,14 @@ func TestTargets(t *testing.T) {
 			if strings.Count(md, "\n| ") < len(got) {
 				t.Errorf("the report has no targets table:\n%s", md)
 			}
+			if tc.results != nil {
+				for _, want := range []string{"## Big sites", "| 5000 | pbx, 20 ms | 42.0 s | 1.05x | yes |", "| 10000 | bare floor | 100.0 s | 1.00x |",
+					"## What the plural data source costs the users' apply", "| 1000 | pbx, 20 ms | "} {
+					if !strings.Contains(md, want) {
+						t.Errorf("the report lacks %q", want)
+					}
+				}
+			}
 		})
 	}
 }
@@ -189,7 +208,13 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || len(o.ns) != 2 || o.ns[1] != 1000 || len(o.latencies) != 1 || o.parallelism != 10 {
 		t.Errorf("got %+v, %v", o, err)
 	}
-	for _, args := range [][]string{{"-n", "1"}, {"-n", "x"}, {"-n", "20000"}, {"-entries", "10001"}, {"-entries", "0"}, {"-latency", "-2"}, {"-parallelism", "0"}, {"extra"}} {
+	if o.baselines || len(o.sites) != 2 || o.sites[1] != 10000 || o.siteApplyN != targetRSSN || len(o.latencies) != 1 {
+		t.Errorf("defaults: baselines %v, sites %v; want false, [5000 10000]", o.baselines, o.sites)
+	}
+	if o, err := parseFlags([]string{"-sites", "", "-n", "10000"}); err != nil || len(o.sites) != 0 || o.ns[0] != 10000 {
+		t.Errorf("-sites '' -n 10000: got %+v, %v", o, err)
+	}
+	for _, args := range [][]string{{"-n", "1"}, {"-n", "x"}, {"-n", "10001"}, {"-sites", "10001"}, {"-sites", "1"}, {"-entries", "10001"}, {"-entries", "0"}, {"-latency", "-2"}, {"-parallelism", "0"}, {"extra"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
 		}
@@ -197,7 +222,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestPlanOrder(t *testing.T) {
-	got := plan([]int{1000, 100}, []int{2, 20}, []int{5000, 1000}, true)
+	got := plan(options{ns: []int{1000, 100}, latencies: []int{2, 20}, scans: []int{5000, 1000}, sites: []int{10000, 5000}, siteApplyN: 5000, baselines: true}, true)
 	var names []string
 	for _, j := range got {
 		names = append(names, j.String())
@@ -208,19 +233,26 @@ func TestPlanOrder(t *testing.T) {
 		"N=100 users, floor", "50 singular vs plural data sources, floor",
 		"N=100 users, terraform_data",
 		"N=1000 users, pbx at 20 ms", "500 singular vs plural data sources, pbx at 20 ms",
+		"N=1000 users without the plural data source, pbx at 20 ms",
 		"N=1000 users, bare floor",
 		"N=1000 users, floor", "500 singular vs plural data sources, floor",
 		"N=1000 users, terraform_data",
 		"directory scan of 1000 entries, pbx at 20 ms", "directory scan of 1000 entries, bare floor",
 		"directory scan of 5000 entries, pbx at 20 ms", "directory scan of 5000 entries, bare floor",
+		"big site of N=5000 users (written state), pbx at 20 ms", "big site of N=5000 users (written state), bare floor",
+		"big site of N=5000 users, apply renaming 10, pbx at 20 ms",
+		"big site of N=10000 users (written state), pbx at 20 ms", "big site of N=10000 users (written state), bare floor",
 		"N=100 users, pbx at 2 ms", "50 singular vs plural data sources, pbx at 2 ms",
 		"N=1000 users, pbx at 2 ms", "500 singular vs plural data sources, pbx at 2 ms",
 	}
 	if strings.Join(names, "\n") != strings.Join(want, "\n") {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
-	if got := plan([]int{100}, []int{20}, []int{1000}, false); len(got) != 4 {
+	if got := plan(options{ns: []int{100}, latencies: []int{20}, scans: []int{1000}, baselines: true}, false); len(got) != 4 {
 		t.Errorf("without the plural data source: %d jobs, want 4 (pbx, bare floor, floor, terraform_data users)", len(got))
+	}
+	if got := plan(options{ns: []int{100, 1000}, latencies: []int{20}}, false); len(got) != 4 {
+		t.Errorf("without baselines: %d jobs, want 4 (pbx and bare floor users at each N)", len(got))
 	}
 }
 
@@ -262,5 +294,65 @@ pbxmock: 2026/11/30 07:10:03 POST /api/v4/pbx/users/search - 20ms
 `
 	if got := countChallenges(strings.NewReader(log)); got != 2 {
 		t.Errorf("countChallenges = %d, want 2 (API requests answered 401 only)", got)
+	}
+}
+
+func TestRenameUsers(t *testing.T) {
+	cfg := generateConfig(kindUsers, 30, true)
+	got := renameUsers(cfg, 3)
+	for _, i := range []int{1, 3, 5} {
+		if !strings.Contains(got, fmt.Sprintf("name = %q,", renamedName(i))) {
+			t.Errorf("user %d not renamed", i)
+		}
+	}
+	if strings.Contains(got, renamedName(7)) || strings.Count(got, "renamed") != 3 {
+		t.Errorf("%d users renamed, want 3", strings.Count(got, "renamed"))
+	}
+	if len(strings.Split(got, "\n")) != len(strings.Split(cfg, "\n")) {
+		t.Error("the renamed configuration has other lines")
+	}
+}
+
+func TestIdentitySince(t *testing.T) {
+	for v, want := range map[string]bool{"1.11.4": false, "1.12.0": true, "1.14.8": true, "2.0.0": true, "1.5.7": false, "": false, "x.y": false} {
+		if got := identitySince(v); got != want {
+			t.Errorf("identitySince(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestEstimateSite: a big site is projected from the applied users' no-change plans, and
+// its apply at targetRSSN counts as one more plan.
+func TestEstimateSite(t *testing.T) {
+	plan1000 := result{N: 1000, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "plan", Wall: 10 * time.Second}
+	apply1000 := result{N: 1000, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "apply", Wall: 100 * time.Second}
+	got, ok := estimate([]result{plan1000, apply1000}, job{n: 4000, target: targetPBX, lat: 20, site: true}, 1000)
+	if !ok || (got-80*time.Second).Abs() > time.Second {
+		t.Errorf("N=4000: %s, %v; want 80s (10s × 4^1.5)", got, ok)
+	}
+	site := result{N: targetRSSN, Target: targetPBX, LatencyMS: 20, Kind: kindSite, Phase: "plan", Wall: 50 * time.Second}
+	got, ok = estimate([]result{plan1000, site}, job{n: targetRSSN, target: targetPBX, lat: 20, siteApply: true}, 1000)
+	if !ok || got != 50*time.Second {
+		t.Errorf("apply at N=%d: %s, %v; want its plan's 50s", targetRSSN, got, ok)
+	}
+	if _, ok := estimate([]result{plan1000}, job{n: targetRSSN, target: targetPBX, lat: 20, siteApply: true}, 1000); ok {
+		t.Error("the site's apply was projected without its plan")
+	}
+	got, ok = estimate([]result{apply1000}, job{n: 1000, target: targetPBX, lat: 20, noDS: true}, 1000)
+	if !ok || got != 100*time.Second {
+		t.Errorf("without the data source: %s, %v; want the apply with it, 100s", got, ok)
+	}
+}
+
+// TestEstimateSiteExponent: a big site's plan is projected with an exponent of at least 1.5,
+// even when the smaller plans grew linearly.
+func TestEstimateSiteExponent(t *testing.T) {
+	plans := []result{
+		{N: 100, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "plan", Wall: 2 * time.Second},
+		{N: 1000, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "plan", Wall: 20 * time.Second},
+	}
+	got, ok := estimate(plans, job{n: 4000, target: targetPBX, lat: 20, site: true}, 1000)
+	if !ok || (got-160*time.Second).Abs() > time.Second {
+		t.Errorf("got %s, %v; want 160s (20s × 4^1.5, not 80s for the fitted exponent 1)", got, ok)
 	}
 }

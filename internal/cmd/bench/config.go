@@ -37,6 +37,12 @@ const (
 	// kindScan: the same configuration as kindPlural over a whole directory of N
 	// entries (the directory scan table).
 	kindScan
+	// kindUsersNoDS: the users of kindUsers without the plural data source (what the
+	// data source costs the apply).
+	kindUsersNoDS
+	// kindSite: the kindUsers configuration of a big site, whose state is written
+	// (statefile.go) instead of applied.
+	kindSite
 )
 
 // generateConfig returns main.tf for n objects of kind. Users and uuids are literal

@@ -7,11 +7,14 @@
 //  3. for each N, generate a configuration of N pbx_user (half linked to seeded directory
 //     entries) plus one pbx_directory_entries over the N entries, and run `terraform
 //     apply` and then a no-change `terraform plan` with -parallelism=10: against the
-//     provider at each latency injected into the mock, against the floor, and the same
-//     users as Terraform's built-in terraform_data;
+//     provider at each latency injected into the mock, against the bare floor and (with
+//     -baselines) the schema floor and the same users as Terraform's terraform_data;
 //  4. plan N/2 singular pbx_directory_entry against one pbx_directory_entries over the
-//     same N/2 uuids;
-//  5. write the tables (wall time, ratio to the floor, requests per endpoint from the
+//     same N/2 uuids, and one pbx_directory_entries over whole directories (-entries);
+//  5. for the big sites (-sites), seed the mock with N users and entries, write the
+//     state an apply would have left (statefile.go) and run a no-change plan, against
+//     the provider and the bare floor, then (-site-apply-n) an apply renaming 10 users;
+//  6. write the tables (wall time, ratio to the floor, requests per endpoint from the
 //     mock's counters, the provider's peak RSS) and the issue's targets to BENCHMARKS.md.
 //
 // The mock and every Terraform process are stopped on exit, on error and on Ctrl-C; the
@@ -40,7 +43,10 @@ type options struct {
 	version        string
 	ns             []int
 	scans          []int
+	sites          []int
 	latencies      []int
+	baselines      bool
+	siteApplyN     int
 	parallelism    int
 	singularMaxN   int
 	lowLatencyMaxN int
@@ -67,13 +73,16 @@ func main() {
 
 func parseFlags(args []string) (options, error) {
 	var o options
-	var ns, lat, scans string
+	var ns, lat, scans, sites string
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "write the report to this file (relative to the repository root)")
 	fs.StringVar(&o.version, "version", "0.1.0-dev", "provider version to build (the commit is appended)")
-	fs.StringVar(&ns, "n", "100,1000,5000", "numbers of users, comma-separated")
+	fs.StringVar(&ns, "n", "100,1000", "numbers of users applied through Terraform, comma-separated (the big sites are -sites)")
 	fs.StringVar(&scans, "entries", "1000,2500,5000,10000", "directory sizes read whole by one pbx_directory_entries (at 20 ms), comma-separated")
-	fs.StringVar(&lat, "latency", "2,20", "latencies injected into every mock API request, in ms, comma-separated")
+	fs.StringVar(&sites, "sites", "5000,10000", "numbers of users of the big sites (state written, not applied; no-change plan at 20 ms), comma-separated; empty for none")
+	fs.IntVar(&o.siteApplyN, "site-apply-n", targetRSSN, "the big site whose no-change plan is followed by an apply renaming a few users (0: none)")
+	fs.BoolVar(&o.baselines, "baselines", false, "also run the schema floor and terraform_data for the users (no target needs them)")
+	fs.StringVar(&lat, "latency", "20", "latencies injected into every mock API request, in ms, comma-separated")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
 	fs.IntVar(&o.singularMaxN, "singular-max-n", 1000, "largest N whose N/2 singular data sources are planned (Terraform's cost grows faster than N)")
 	fs.IntVar(&o.lowLatencyMaxN, "low-latency-max-n", 9000, "largest N run at latencies below 20 ms (the targets are at 20 ms)")
@@ -97,14 +106,26 @@ func parseFlags(args []string) (options, error) {
 	if o.scans, err = parseInts(scans); err != nil {
 		return o, fmt.Errorf("-entries: %w", err)
 	}
+	if strings.TrimSpace(sites) != "" {
+		if o.sites, err = parseInts(sites); err != nil {
+			return o, fmt.Errorf("-sites: %w", err)
+		}
+	}
 	for _, n := range o.scans {
 		if n < 1 || n > 10000 {
 			return o, fmt.Errorf("-entries: %d is not between 1 and 10000 (the mock holds 10000 directory entries)", n)
 		}
 	}
+	// Every user's entry is seeded (the plural data source reads all N, the even users
+	// link to theirs): at most the 10,000 entries a 2N directory holds (design/api/reference.md).
 	for _, n := range o.ns {
-		if n < 2 || n > 9000 {
-			return o, fmt.Errorf("-n: %d is not between 2 and 9000 (the mock holds 10000 directory entries)", n)
+		if n < 2 || n > 10000 {
+			return o, fmt.Errorf("-n: %d is not between 2 and 10000 (the mock's directory holds 10000 entries, one per user)", n)
+		}
+	}
+	for _, n := range o.sites {
+		if n < 2 || n > 10000 {
+			return o, fmt.Errorf("-sites: %d is not between 2 and 10000 (the mock's directory holds 10000 entries, one per user)", n)
 		}
 	}
 	if o.parallelism < 1 {
@@ -177,7 +198,11 @@ func run(ctx context.Context, o options) (err error) {
 	}()
 	fmt.Printf("Mock PBX listening on %s (log: %s)\n", mock.url, mock.logPath)
 
-	b := &bench{opts: o, tmp: tmp, bins: bins, mock: mock, tf: o.terraform, hardDeadline: started.Add(o.budget + time.Minute)}
+	b := &bench{opts: o, tmp: tmp, bins: bins, mock: mock, tf: o.terraform, hardDeadline: started.Add(o.budget + time.Minute),
+		tfVersion: env.TerraformSemver, tfIdentity: identitySince(env.TerraformSemver)}
+	if b.userSchemas, err = loadUserSchemas(ctx); err != nil {
+		return err
+	}
 	if err := b.writeCLIConfigs(); err != nil {
 		return err
 	}

@@ -18,7 +18,10 @@ const (
 	maxPlanRatio    = 1.10
 	maxApplyRatio   = 1.15
 	maxPluralRatio  = 0.10
-	maxRSSMB        = 150.0
+	maxRSSMB        = 100.0 // at targetRSSN
+	bigRSSN         = 10000
+	maxBigRSSMB     = 150.0 // at bigRSSN
+	maxDSCostRatio  = 1.10  // the users' apply with the plural data source over the one without, at targetN
 	scanTargetN     = 10000 // a whole directory
 	scanBaseN       = 1000
 	maxScanSeconds  = 10.0
@@ -54,7 +57,7 @@ func label(r result) string {
 	}
 	what := map[configKind]string{
 		kindUsers: "users", kindUsersData: "users", kindSingular: "singular data sources", kindPlural: "plural data source",
-		kindScan: "directory scan",
+		kindScan: "directory scan", kindUsersNoDS: "users without data source", kindSite: "big site",
 	}[r.Kind]
 	return fmt.Sprintf("%s, %s N=%d, %s", t, what, r.N, r.Phase)
 }
@@ -336,6 +339,7 @@ near a threshold should be measured again before anything is concluded from it.
 	} else {
 		b.WriteString("Not measured: the provider has no `pbx_directory_entries` data source yet.\n")
 	}
+	b.WriteString(rep.siteSections())
 	fmt.Fprintf(&b, `
 ## What is measured
 
@@ -346,7 +350,7 @@ near a threshold should be measured again before anything is concluded from it.
   N/2 `+"`pbx_directory_entry`"+` (`+"`for_each`"+`) against one `+"`pbx_directory_entries`"+` over the same N/2 uuids,
   with no state. The directory scan plans one `+"`pbx_directory_entries`"+` over every entry of a directory
   seeded with that many entries (pbx at %d ms, and the bare floor), with no state.
-- **Targets.** *pbx*: the provider built from this tree, against the mock PBX (internal/cmd/pbxmock)
+%s- **Targets.** *pbx*: the provider built from this tree, against the mock PBX (internal/cmd/pbxmock)
   on 127.0.0.1, with the latency added to every API request through the mock's fault API
   (`+"`PUT /_mock/faults`"+`, endpoint `+"`*`"+`). *schema floor* (internal/bench/floor): a terraform-plugin-framework
   provider with the real provider's resources, data sources and schemas (their own Metadata and Schema
@@ -357,6 +361,8 @@ near a threshold should be measured again before anything is concluded from it.
   floor's own ratio shows what the schemas' logic costs. *`+"`terraform_data`"+`*: the same users as
   Terraform's built-in resource (`+"`input = each.value`"+`), with no plugin process at all. The floor and
   `+"`terraform_data`"+` do no I/O, so they run once per N and serve as the baseline for every latency.
+  No target needs the schema floor's users, `+"`terraform_data`"+` or a latency other than %d ms, so by
+  default they are not run (-baselines, -latency 2,20 add them), to keep the budget for the big sites.
 - **Commands.** `+"`terraform apply -auto-approve`"+` into an empty state (the mock is wiped and re-seeded
   first), then `+"`terraform plan -detailed-exitcode`"+`, which must exit 0 ("plan empty"); all with
   `+"`-input=false -parallelism=%d`"+`, through a CLI configuration whose `+"`dev_overrides`"+` points at the
@@ -371,7 +377,7 @@ near a threshold should be measured again before anything is concluded from it.
   command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from
   `+"`/proc/<pid>/status`"+`. The table shows the largest value of any provider process. VmHWM never
   decreases, so polling misses only growth in a process's last 50 ms. MB are 10^6 bytes.
-`, targetLatencyMS, rep.Opts.parallelism)
+`, targetLatencyMS, rep.siteMeasured(), targetLatencyMS, rep.Opts.parallelism)
 	if byHand != "" {
 		b.WriteString("\n" + strings.TrimSpace(byHand) + "\n")
 	}
@@ -382,7 +388,7 @@ near a threshold should be measured again before anything is concluded from it.
 		}
 		if rep.OverBudget {
 			b.WriteString("\nWhat the budget left out can be measured on its own, with more time and into another file, e.g.\n" +
-				"`make bench BENCHFLAGS='-n 5000 -latency 20 -budget 4h -timeout 2h -out /tmp/bench-5000.md'`\n" +
+				"`make bench BENCHFLAGS='-n 100 -entries 1000 -sites 5000,10000 -budget 2h -timeout 1h -out /tmp/bench-big.md'`\n" +
 				"(each Terraform command is stopped after -timeout, 10 minutes by default).\n")
 		}
 	}

@@ -105,20 +105,72 @@ func (rep report) targets() []target {
 		notRun(what, "no successful pair of plans")
 	}
 
-	// 5. Provider peak RSS at N=5000.
-	what = fmt.Sprintf("Provider peak RSS at N=%d under %.0f MB (users apply and plan, every latency)", targetRSSN, maxRSSMB)
-	var peak int64
-	for _, r := range rep.Results {
-		if r.Target == targetPBX && r.Kind == kindUsers && r.N == targetRSSN && r.Err == "" {
-			peak = max(peak, r.ProviderKB)
+	// 5. What the plural data source costs the users' apply.
+	what = fmt.Sprintf("A plural data source over %d entries costs the users' apply at most %.2fx (N=%d, %d ms, the apply without it)", targetN, maxDSCostRatio, targetN, targetLatencyMS)
+	with, without := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "apply"), rep.find(targetPBX, kindUsersNoDS, targetN, targetLatencyMS, "apply")
+	switch v, ok := ratioValue(with, without); {
+	case !rep.Plural:
+		notRun(what, "the provider has no `pbx_directory_entries` yet")
+	case ok:
+		out = append(out, target{what, fmt.Sprintf("%.2fx (%s vs %s)", v, seconds(with.Wall), seconds(without.Wall)), metCell(v <= maxDSCostRatio)})
+	default:
+		notRun(what, "no successful pair of applies")
+	}
+
+	// 6. No-change plans of the big sites against the bare floor.
+	what = fmt.Sprintf("No-change plans of big sites (written state) at N=%s, %d ms, against the bare floor", joinInts(rep.Opts.sites, " and "), targetLatencyMS)
+	var cells []string
+	allOK, measured = true, false
+	for _, n := range rep.Opts.sites {
+		p, f := rep.find(targetPBX, kindSite, n, targetLatencyMS, "plan"), rep.find(targetBare, kindSite, n, 0, "plan")
+		measured = measured || p != nil || f != nil
+		v, ok := ratioValue(p, f)
+		if !ok || p.Changes || f.Changes {
+			allOK = false
+			cells = append(cells, fmt.Sprintf("N=%d: %s / %s", n, planCell(p), planCell(f)))
+			continue
+		}
+		cells = append(cells, fmt.Sprintf("N=%d: %.2fx (%s vs %s), %d requests", n, v, seconds(p.Wall), seconds(f.Wall), totalRequests(p.Requests)))
+	}
+	if !measured {
+		notRun(what, "no big site was run (-sites)")
+	} else {
+		met := "yes"
+		if !allOK {
+			met = "**no**"
+		}
+		out = append(out, target{what, strings.Join(cells, "; "), met})
+	}
+
+	// 7. Provider peak RSS at N=5000 and N=10,000.
+	for _, t := range []struct {
+		n     int
+		limit float64
+	}{{targetRSSN, maxRSSMB}, {bigRSSN, maxBigRSSMB}} {
+		what = fmt.Sprintf("Provider peak RSS at N=%d under %.0f MB (every run of N users at %d ms: applied or big site, plan and apply)", t.n, t.limit, targetLatencyMS)
+		var peak int64
+		var runs []string
+		for _, r := range rep.Results {
+			if r.Target == targetPBX && (r.Kind == kindUsers || r.Kind == kindSite) && r.N == t.n && r.Err == "" {
+				peak = max(peak, r.ProviderKB)
+				runs = append(runs, fmt.Sprintf("%s %s", map[configKind]string{kindUsers: "applied users", kindSite: "big site"}[r.Kind], r.Phase))
+			}
+		}
+		if peak > 0 {
+			out = append(out, target{what, fmt.Sprintf("%s (%s)%s", mb(peak), strings.Join(runs, ", "), suffix), metCell(kbToMB(peak) < t.limit)})
+		} else {
+			notRun(what, fmt.Sprintf("no successful run at N=%d", t.n))
 		}
 	}
-	if peak > 0 {
-		out = append(out, target{what, mb(peak) + suffix, metCell(kbToMB(peak) < maxRSSMB)})
-	} else {
-		notRun(what, fmt.Sprintf("no successful run at N=%d", targetRSSN))
-	}
 	return out
+}
+
+func joinInts(ns []int, sep string) string {
+	var s []string
+	for _, n := range ns {
+		s = append(s, fmt.Sprint(n))
+	}
+	return strings.Join(s, sep)
 }
 
 func (rep report) targetsTable() string {

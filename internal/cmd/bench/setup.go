@@ -30,6 +30,7 @@ type environment struct {
 	LoadAvgEnd       string // and at the end
 	GoVersion        string
 	TerraformVersion string
+	TerraformSemver  string // e.g. 1.11.4
 	Commit           string // short commit, "-dirty" when the working tree has changes
 	ProviderVersion  string
 	Duration         time.Duration // of the whole run
@@ -65,6 +66,7 @@ func describeEnvironment(ctx context.Context, root, terraform string) (environme
 		return env, fmt.Errorf("%s version -json: %w", terraform, err)
 	}
 	env.TerraformVersion = "Terraform " + tv.Version + " " + tv.Platform
+	env.TerraformSemver = tv.Version
 	env.Commit = "unknown"
 	if out, err := gitOutput(ctx, root, "rev-parse", "--short", "HEAD"); err == nil {
 		env.Commit = out
