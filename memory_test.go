@@ -41,3 +41,40 @@ func TestFollowLiveHeap(t *testing.T) {
 		t.Errorf("limit %d once the heap is small again, want the floor %d", limit, floor)
 	}
 }
+
+// TestOnGC: the hook runs after collections with a positive live heap, and
+// no more once stopped.
+func TestOnGC(t *testing.T) {
+	calls := make(chan int64, 1000)
+	stop := onGC(func(live int64) { calls <- live })
+	var live int64
+	for range 200 {
+		runtime.GC()
+		runtime.Gosched()
+		select {
+		case live = <-calls:
+		default:
+		}
+		if live > 0 {
+			break
+		}
+	}
+	if live <= 0 {
+		t.Fatalf("no call with a positive live heap after 200 collections")
+	}
+	stop()
+	for range 5 { // a collection may be under way: let its finalizer run
+		runtime.GC()
+		runtime.Gosched()
+	}
+	for len(calls) > 0 {
+		<-calls
+	}
+	for range 20 {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if n := len(calls); n > 0 {
+		t.Errorf("%d calls after stop", n)
+	}
+}

@@ -19,6 +19,7 @@ type entryCoalescer struct {
 }
 
 type entryWaiter struct {
+	ctx   context.Context // the caller's, for its values (loggers)
 	uuid  string
 	reply chan entryReply // buffered: the batch never blocks on a gone caller
 }
@@ -34,7 +35,7 @@ type entryReply struct {
 // are coalesced into shared api/dir/get requests.
 func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*Entry, string, error) {
 	key := fieldsKey(fields)
-	w := &entryWaiter{uuid: uuid, reply: make(chan entryReply, 1)}
+	w := &entryWaiter{ctx: ctx, uuid: uuid, reply: make(chan entryReply, 1)}
 	co := &c.entries
 	co.mu.Lock()
 	if co.pending == nil {
@@ -43,9 +44,7 @@ func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*E
 	co.pending[key] = append(co.pending[key], w)
 	if !co.inflight[key] {
 		co.inflight[key] = true
-		// The batch outlives any one caller's cancellation, but keeps the
-		// context's values (loggers).
-		go c.runEntryBatches(context.WithoutCancel(ctx), key, fields)
+		go c.runEntryBatches(key, fields)
 	}
 	co.mu.Unlock()
 
@@ -64,8 +63,12 @@ func (c *Client) GetEntry(ctx context.Context, uuid string, fields []string) (*E
 }
 
 // runEntryBatches sends the queued calls for one field list until the queue
-// is empty.
-func (c *Client) runEntryBatches(ctx context.Context, key string, fields []string) {
+// is empty. Each request runs in the context of a caller it answers, with
+// its values (loggers) but not its cancellation: the request outlives any
+// one caller. The caller that started the loop may have returned long ago,
+// and its context may no longer hold anything (see the provider's
+// releasingServer).
+func (c *Client) runEntryBatches(key string, fields []string) {
 	co := &c.entries
 	for {
 		co.mu.Lock()
@@ -83,9 +86,14 @@ func (c *Client) runEntryBatches(ctx context.Context, key string, fields []strin
 		co.mu.Unlock()
 
 		uuids := make([]string, len(batch))
+		ctx := batch[0].ctx
 		for i, w := range batch {
 			uuids[i] = w.uuid
+			if ctx.Err() != nil && w.ctx.Err() == nil {
+				ctx = w.ctx // a caller still waiting
+			}
 		}
+		ctx = context.WithoutCancel(ctx)
 		// Duplicates are asked for once; replies are matched by uuid.
 		set, err := c.ReadEntries(ctx, uuids, fields)
 		for _, w := range batch {

@@ -260,3 +260,58 @@ func manyUUIDs(n int) []string {
 	}
 	return out
 }
+
+type callerKey struct{}
+
+// TestGetEntryBatchUsesAWaitingCallersContext: a request is made in the
+// context of a caller it answers (its log lines carry that caller's
+// values), not in the context of the caller that started the batches, which
+// may have returned long before (the provider releases an RPC's context
+// when the RPC returns).
+func TestGetEntryBatchUsesAWaitingCallersContext(t *testing.T) {
+	d := &echoDir{arrived: make(chan int, 2), release: make(chan struct{})}
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	cfg := fastConfig(srv.URL)
+	var mu sync.Mutex
+	var callers []any // the caller value of each request's log line
+	cfg.Logger = func(ctx context.Context, msg string, _ map[string]any) {
+		if msg == "PBX API request" {
+			mu.Lock()
+			callers = append(callers, ctx.Value(callerKey{}))
+			mu.Unlock()
+		}
+	}
+	c := newClient(t, cfg)
+
+	ctxA, cancelA := context.WithCancel(context.WithValue(context.Background(), callerKey{}, "A"))
+	defer cancelA()
+	doneA := make(chan error, 1)
+	go func() {
+		_, _, err := c.GetEntry(ctxA, "0000000A-0000-4000-8000-000000000001", nil)
+		doneA <- err
+	}()
+	if n := <-d.arrived; n != 1 {
+		t.Fatalf("the first request carried %d uuids, want A's alone", n)
+	}
+	doneB := make(chan error, 1)
+	go func() {
+		ctxB := context.WithValue(context.Background(), callerKey{}, "B")
+		_, _, err := c.GetEntry(ctxB, "0000000B-0000-4000-8000-000000000002", nil)
+		doneB <- err
+	}()
+	waitFor(t, "B queued behind A's request", func() bool { return pbxapi.QueuedEntryCalls(c) >= 1 })
+	cancelA() // A gives up and returns: B's request must not run in A's context
+	if err := <-doneA; !errors.Is(err, context.Canceled) {
+		t.Fatalf("A got %v, want its context's error", err)
+	}
+	close(d.release)
+	if err := <-doneB; err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []any{"A", "B"}; fmt.Sprint(callers) != fmt.Sprint(want) {
+		t.Errorf("the requests ran in the contexts of callers %v, want %v", callers, want)
+	}
+}

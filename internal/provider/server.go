@@ -36,10 +36,12 @@ func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 		if !ok {
 			// A framework without list resources has no configuration
 			// generation to replace either.
-			return server
+			return releasingServer{server}
 		}
 		return &configGeneratingServer{
-			ProviderServer:     server,
+			// Each RPC's context is released when it returns (see
+			// releasingServer).
+			ProviderServer:     releasingServer{server},
 			ListResourceServer: lister,
 			schemas: sync.OnceValue(func() map[string]rschema.Schema {
 				return resourceSchemas(context.Background(), p.Resources(context.Background()))
