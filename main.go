@@ -35,7 +35,7 @@ func main() {
 	var debugMode bool
 	flag.BoolVar(&debugMode, "debug", false, "set to true to run the provider with support for debuggers like delve")
 	flag.Parse()
-	quietLogsFromEnv(debugMode)
+	provider.QuietLogsFromEnv(debugMode)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 		followLiveHeap(memoryLimit)

@@ -32,6 +32,14 @@ type releasingServer struct {
 	tfprotov6.ProviderServer
 }
 
+// ReleasingRPCContexts wraps a protocol server so that each per-resource
+// RPC's context is released when the RPC returns (see releasingServer). The
+// shipped server has it (NewProtocol6Server); the bench's floor uses it so
+// that it is measured with the same plumbing.
+func ReleasingRPCContexts(s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
+	return releasingServer{s}
+}
+
 // releasing calls call with a context that is released when call returns.
 func releasing[Req, Resp any](ctx context.Context, req Req, call func(context.Context, Req) (Resp, error)) (Resp, error) {
 	rc := newReleasableContext(ctx)

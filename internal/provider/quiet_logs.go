@@ -1,4 +1,4 @@
-package main
+package provider
 
 import (
 	"os"
@@ -42,7 +42,9 @@ func quietLogs(debugMode bool, environ []string, setenv func(key, value string) 
 	return true
 }
 
-// quietLogsFromEnv applies quietLogs to the process environment.
-func quietLogsFromEnv(debugMode bool) bool {
+// QuietLogsFromEnv applies quietLogs to the process environment, before the
+// provider serves (main.go, and the bench's floor, so that its figures are
+// taken with the same logging).
+func QuietLogsFromEnv(debugMode bool) bool {
 	return quietLogs(debugMode, os.Environ(), os.Setenv)
 }
