@@ -36,22 +36,22 @@ func (r *userResource) Metadata(_ context.Context, req resource.MetadataRequest,
 	resp.TypeName = req.ProviderTypeName + "_user"
 }
 
-// ValidateConfig checks rules that span attributes.
+// ValidateConfig runs the attribute validators (user_validate.go) and
+// checks the rules that span attributes. It reads the configuration's values
+// directly: decoding the whole model costs more than the rules, and it runs
+// for every user on every plan.
 func (r *userResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	// Only the attributes the rules need: decoding the whole model costs
-	// more than the rules (it runs for every user on every plan).
-	var cfg struct {
+	attrs, err := rawAttrs(req.Config.Raw)
+	if err != nil {
+		return // an unknown configuration: nothing to check yet
+	}
+	resp.Diagnostics.Append(validateUserAttributes(ctx, req.Config, attrs)...)
+	cfg := struct {
 		Name, DirectoryUUID, UserType types.String
 		Trunk, Transfer               types.Bool
-	}
-	for _, a := range []struct {
-		name string
-		dst  any
-	}{{"name", &cfg.Name}, {"directory_uuid", &cfg.DirectoryUUID}, {"user_type", &cfg.UserType}, {"trunk", &cfg.Trunk}, {"transfer", &cfg.Transfer}} {
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(a.name), a.dst)...)
-	}
-	if resp.Diagnostics.HasError() {
-		return
+	}{
+		Name: rawString(attrs["name"]), DirectoryUUID: rawString(attrs["directory_uuid"]), UserType: rawString(attrs["user_type"]),
+		Trunk: rawBool(attrs["trunk"]), Transfer: rawBool(attrs["transfer"]),
 	}
 	if cfg.Name.IsNull() && cfg.DirectoryUUID.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Missing name",
