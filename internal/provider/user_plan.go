@@ -57,9 +57,9 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	// checkSecret has nothing to say: the configuration gives a secret.
 	changed := false
 	for _, f := range []struct {
-		name      string
+		name     string
 		was, now attr.Value
-		value     func() tftypes.Value
+		value    func() tftypes.Value
 	}{
 		{"name", before.Name, plan.Name, func() tftypes.Value { return tfString(plan.Name) }},
 		{"email", before.Email, plan.Email, func() tftypes.Value { return tfString(plan.Email) }},
