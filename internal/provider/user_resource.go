@@ -86,13 +86,14 @@ func (r *userResource) Configure(_ context.Context, req resource.ConfigureReques
 }
 
 func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan, config userResourceModel
+	var plan userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	config, diags := userConfigOf(req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	followed, diags := r.resolveLink(ctx, &plan, &config)
+	followed, diags := r.resolveLink(ctx, &plan, config)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -103,8 +104,8 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	var ok bool
-	if u.Secret, ok = configuredSecret(&config); !ok {
-		resp.Diagnostics.Append(checkSecret(&plan, &config, nil)...)
+	if u.Secret, ok = configuredSecret(config); !ok {
+		resp.Diagnostics.Append(checkSecret(&plan, config, nil)...)
 		return
 	}
 	added, err := r.client.AddUser(ctx, u)
@@ -181,17 +182,18 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state, config userResourceModel
+	var plan, state userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	config, diags := userConfigOf(req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	plan.ID = state.ID
 	if plan.DirectorySeries.IsUnknown() {
 		// The link is new: the plan could not know the followed values.
-		followed, diags := r.resolveLink(ctx, &plan, &config)
+		followed, diags := r.resolveLink(ctx, &plan, config)
 		resp.Diagnostics.Append(diags...)
 		if followed != nil {
 			resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
@@ -207,10 +209,10 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	// Unless only the link (directory_uuid, timestamp, series) or what the
 	// state records of the secret changed, the PBX gets the whole user.
-	if writesUser(&plan, &state, &config) {
+	if writesUser(&plan, &state, config) {
 		var ok bool
-		if u.Secret, ok = configuredSecret(&config); !ok {
-			resp.Diagnostics.Append(checkSecret(&plan, &config, &state)...)
+		if u.Secret, ok = configuredSecret(config); !ok {
+			resp.Diagnostics.Append(checkSecret(&plan, config, &state)...)
 			return
 		}
 		if err := r.client.UpdateUser(ctx, u); err != nil {
