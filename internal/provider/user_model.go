@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -306,4 +307,95 @@ func followFields(attrs map[string]tftypes.Value) *userResourceModel {
 		DirectoryTimestamp: rawInt64(attrs["directory_timestamp"]),
 		DirectorySeries:    rawString(attrs["directory_series"]),
 	}
+}
+
+// userField is one attribute of userResourceModel: its name and a pointer to
+// its field.
+type userField struct {
+	name  string
+	value any // *types.String, *types.Bool, *types.Int64 or *types.Object
+}
+
+// fields lists every attribute of the model, as its tfsdk tags name them.
+func (m *userResourceModel) fields() []userField {
+	return []userField{
+		{"id", &m.ID}, {"number", &m.Number}, {"name", &m.Name}, {"secret", &m.Secret}, {"secret_wo", &m.SecretWO},
+		{"secret_wo_version", &m.SecretWOVersion}, {"user_type", &m.UserType}, {"active", &m.Active},
+		{"cid_number", &m.CIDNumber}, {"call_record", &m.CallRecord}, {"push_notification", &m.PushNotification},
+		{"deny", &m.Deny}, {"permit", &m.Permit}, {"dtmfmode", &m.DTMFMode}, {"canreinvite", &m.CanReinvite},
+		{"directmedia", &m.DirectMedia}, {"context", &m.Context}, {"host", &m.Host}, {"type", &m.Type}, {"nat", &m.NAT},
+		{"port", &m.Port}, {"qualify", &m.Qualify}, {"callgroup", &m.CallGroup}, {"pickupgroup", &m.PickupGroup},
+		{"callcounter", &m.CallCounter}, {"faxdetect", &m.FaxDetect}, {"call_limit", &m.CallLimit}, {"trunk", &m.Trunk},
+		{"transfer", &m.Transfer}, {"email", &m.Email}, {"forward_policy", &m.ForwardPolicy}, {"more_options", &m.MoreOptions},
+		{"directory_uuid", &m.DirectoryUUID}, {"directory_timestamp", &m.DirectoryTimestamp}, {"directory_series", &m.DirectorySeries},
+	}
+}
+
+// fromRaw decodes a whole plan or state, as Plan.Get and State.Get do, without
+// their reflection.
+func (m *userResourceModel) fromRaw(ctx context.Context, v tftypes.Value) diag.Diagnostics {
+	var diags diag.Diagnostics
+	attrs, err := rawAttrs(v)
+	if err != nil {
+		diags.AddError("Unable to read a pbx_user", err.Error()+". This is always a bug in the provider; please report it.")
+		return diags
+	}
+	for _, f := range m.fields() {
+		raw := attrs[f.name]
+		switch p := f.value.(type) {
+		case *types.String:
+			*p = rawString(raw)
+		case *types.Bool:
+			*p = rawBool(raw)
+		case *types.Int64:
+			*p = rawInt64(raw)
+		case *types.Object:
+			obj, err := types.ObjectType{AttrTypes: forwardPolicyAttrTypes}.ValueFromTerraform(ctx, raw)
+			if err != nil {
+				diags.AddError("Unable to read a pbx_user", f.name+": "+err.Error()+". This is always a bug in the provider; please report it.")
+				continue
+			}
+			*p, _ = obj.(types.Object)
+		}
+	}
+	return diags
+}
+
+// toRaw encodes the whole model as a value of typ (the schema's), as
+// State.Set does, without its reflection.
+func (m *userResourceModel) toRaw(ctx context.Context, typ tftypes.Type) (tftypes.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	fields := m.fields()
+	attrs := make(map[string]tftypes.Value, len(fields))
+	for _, f := range fields {
+		v, ok := f.value.(attr.Value)
+		if !ok {
+			continue
+		}
+		raw, err := v.ToTerraformValue(ctx)
+		if err != nil {
+			diags.AddError("Unable to write a pbx_user", f.name+": "+err.Error()+". This is always a bug in the provider; please report it.")
+			return tftypes.Value{}, diags
+		}
+		attrs[f.name] = raw
+	}
+	if err := tftypes.ValidateValue(typ, attrs); err != nil {
+		diags.AddError("Unable to write a pbx_user", err.Error()+". This is always a bug in the provider; please report it.")
+		return tftypes.Value{}, diags
+	}
+	return tftypes.NewValue(typ, attrs), diags
+}
+
+// setState writes the whole model to a response's state (State.Set without
+// its reflection).
+func setState(ctx context.Context, state *tfsdk.State, m *userResourceModel) diag.Diagnostics {
+	typ := state.Raw.Type() // the framework fills it, null, before Create
+	if typ == nil {
+		typ = state.Schema.Type().TerraformType(ctx)
+	}
+	raw, diags := m.toRaw(ctx, typ)
+	if !diags.HasError() {
+		state.Raw = raw
+	}
+	return diags
 }

@@ -87,7 +87,7 @@ func (r *userResource) Configure(_ context.Context, req resource.ConfigureReques
 
 func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan userResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(plan.fromRaw(ctx, req.Plan.Raw)...)
 	config, diags := userConfigOf(req.Config.Raw)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -134,7 +134,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 				"and has written the configured secret to it (the PBX never returns a secret, so the old one could not be compared).", u.Number, added.ID))
 	}
 	plan.ID = types.StringValue(added.ID)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &plan)...)
 	if followed != nil {
 		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
 	}
@@ -143,7 +143,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 
 func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state userResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.fromRaw(ctx, req.State.Raw)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -175,7 +175,7 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &state)...)
 	if followed != nil {
 		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
 	}
@@ -183,8 +183,8 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 
 func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state userResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(plan.fromRaw(ctx, req.Plan.Raw)...)
+	resp.Diagnostics.Append(state.fromRaw(ctx, req.State.Raw)...)
 	config, diags := userConfigOf(req.Config.Raw)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -227,13 +227,13 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: plan.ID})...)
 }
 
 func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state userResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.fromRaw(ctx, req.State.Raw)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
