@@ -2,12 +2,16 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
@@ -189,5 +193,209 @@ func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 		"all":         types.StringValue(u.ForwardPolicy.All),
 	})
 	m.MoreOptions = types.StringValue(u.MoreOptions)
+	return diags
+}
+
+// The functions below read and write the Terraform values of a plan, state or
+// configuration directly. Decoding a whole userResourceModel (reflection over
+// 35 attributes) costs more than most of what ModifyPlan, ValidateConfig and
+// Create do with it, for every user of every plan.
+
+// rawAttrs returns the attributes of a known, non-null object value.
+func rawAttrs(v tftypes.Value) (map[string]tftypes.Value, error) {
+	if v.Type() == nil || !v.IsKnown() || v.IsNull() {
+		return nil, errors.New("not a known object")
+	}
+	var attrs map[string]tftypes.Value
+	if err := v.As(&attrs); err != nil {
+		return nil, err
+	}
+	return attrs, nil
+}
+
+// rawString is a string attribute as the framework decodes it.
+func rawString(v tftypes.Value) types.String {
+	var s string
+	switch {
+	case v.Type() == nil || v.IsNull():
+		return types.StringNull()
+	case !v.IsKnown():
+		return types.StringUnknown()
+	case v.As(&s) != nil:
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// rawBool is a bool attribute as the framework decodes it.
+func rawBool(v tftypes.Value) types.Bool {
+	var b bool
+	switch {
+	case v.Type() == nil || v.IsNull():
+		return types.BoolNull()
+	case !v.IsKnown():
+		return types.BoolUnknown()
+	case v.As(&b) != nil:
+		return types.BoolNull()
+	}
+	return types.BoolValue(b)
+}
+
+// rawInt64 is an integer attribute as the framework decodes it.
+func rawInt64(v tftypes.Value) types.Int64 {
+	var f big.Float
+	switch {
+	case v.Type() == nil || v.IsNull():
+		return types.Int64Null()
+	case !v.IsKnown():
+		return types.Int64Unknown()
+	case v.As(&f) != nil:
+		return types.Int64Null()
+	}
+	n, _ := f.Int64()
+	return types.Int64Value(n)
+}
+
+// tfString and tfInt64 are the Terraform values of a string and an integer.
+func tfString(s types.String) tftypes.Value {
+	switch {
+	case s.IsNull():
+		return tftypes.NewValue(tftypes.String, nil)
+	case s.IsUnknown():
+		return tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	}
+	return tftypes.NewValue(tftypes.String, s.ValueString())
+}
+
+func tfInt64(i types.Int64) tftypes.Value {
+	switch {
+	case i.IsNull():
+		return tftypes.NewValue(tftypes.Number, nil)
+	case i.IsUnknown():
+		return tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
+	}
+	return tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(i.ValueInt64()))
+}
+
+// userConfigOf reads the attributes of a pbx_user configuration that the
+// resource's methods use (name, email, secret, secret_wo); the others stay
+// zero.
+func userConfigOf(config tftypes.Value) (*userResourceModel, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	attrs, err := rawAttrs(config)
+	if err != nil {
+		diags.AddError("Unable to read the pbx_user configuration", err.Error()+". This is always a bug in the provider; please report it.")
+		return nil, diags
+	}
+	return &userResourceModel{
+		Name:     rawString(attrs["name"]),
+		Email:    rawString(attrs["email"]),
+		Secret:   rawString(attrs["secret"]),
+		SecretWO: rawString(attrs["secret_wo"]),
+	}, diags
+}
+
+// followFields reads what planFollowed reads and writes of a plan or state:
+// id, number, name, email and the link.
+func followFields(attrs map[string]tftypes.Value) *userResourceModel {
+	return &userResourceModel{
+		ID:                 rawString(attrs["id"]),
+		Number:             rawString(attrs["number"]),
+		Name:               rawString(attrs["name"]),
+		Email:              rawString(attrs["email"]),
+		DirectoryUUID:      rawString(attrs["directory_uuid"]),
+		DirectoryTimestamp: rawInt64(attrs["directory_timestamp"]),
+		DirectorySeries:    rawString(attrs["directory_series"]),
+	}
+}
+
+// userField is one attribute of userResourceModel: its name and a pointer to
+// its field.
+type userField struct {
+	name  string
+	value any // *types.String, *types.Bool, *types.Int64 or *types.Object
+}
+
+// fields lists every attribute of the model, as its tfsdk tags name them.
+func (m *userResourceModel) fields() []userField {
+	return []userField{
+		{"id", &m.ID}, {"number", &m.Number}, {"name", &m.Name}, {"secret", &m.Secret}, {"secret_wo", &m.SecretWO},
+		{"secret_wo_version", &m.SecretWOVersion}, {"user_type", &m.UserType}, {"active", &m.Active},
+		{"cid_number", &m.CIDNumber}, {"call_record", &m.CallRecord}, {"push_notification", &m.PushNotification},
+		{"deny", &m.Deny}, {"permit", &m.Permit}, {"dtmfmode", &m.DTMFMode}, {"canreinvite", &m.CanReinvite},
+		{"directmedia", &m.DirectMedia}, {"context", &m.Context}, {"host", &m.Host}, {"type", &m.Type}, {"nat", &m.NAT},
+		{"port", &m.Port}, {"qualify", &m.Qualify}, {"callgroup", &m.CallGroup}, {"pickupgroup", &m.PickupGroup},
+		{"callcounter", &m.CallCounter}, {"faxdetect", &m.FaxDetect}, {"call_limit", &m.CallLimit}, {"trunk", &m.Trunk},
+		{"transfer", &m.Transfer}, {"email", &m.Email}, {"forward_policy", &m.ForwardPolicy}, {"more_options", &m.MoreOptions},
+		{"directory_uuid", &m.DirectoryUUID}, {"directory_timestamp", &m.DirectoryTimestamp}, {"directory_series", &m.DirectorySeries},
+	}
+}
+
+// fromRaw decodes a whole plan or state, as Plan.Get and State.Get do, without
+// their reflection.
+func (m *userResourceModel) fromRaw(ctx context.Context, v tftypes.Value) diag.Diagnostics {
+	var diags diag.Diagnostics
+	attrs, err := rawAttrs(v)
+	if err != nil {
+		diags.AddError("Unable to read a pbx_user", err.Error()+". This is always a bug in the provider; please report it.")
+		return diags
+	}
+	for _, f := range m.fields() {
+		raw := attrs[f.name]
+		switch p := f.value.(type) {
+		case *types.String:
+			*p = rawString(raw)
+		case *types.Bool:
+			*p = rawBool(raw)
+		case *types.Int64:
+			*p = rawInt64(raw)
+		case *types.Object:
+			obj, err := types.ObjectType{AttrTypes: forwardPolicyAttrTypes}.ValueFromTerraform(ctx, raw)
+			if err != nil {
+				diags.AddError("Unable to read a pbx_user", f.name+": "+err.Error()+". This is always a bug in the provider; please report it.")
+				continue
+			}
+			*p, _ = obj.(types.Object)
+		}
+	}
+	return diags
+}
+
+// toRaw encodes the whole model as a value of typ (the schema's), as
+// State.Set does, without its reflection.
+func (m *userResourceModel) toRaw(ctx context.Context, typ tftypes.Type) (tftypes.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	fields := m.fields()
+	attrs := make(map[string]tftypes.Value, len(fields))
+	for _, f := range fields {
+		v, ok := f.value.(attr.Value)
+		if !ok {
+			continue
+		}
+		raw, err := v.ToTerraformValue(ctx)
+		if err != nil {
+			diags.AddError("Unable to write a pbx_user", f.name+": "+err.Error()+". This is always a bug in the provider; please report it.")
+			return tftypes.Value{}, diags
+		}
+		attrs[f.name] = raw
+	}
+	if err := tftypes.ValidateValue(typ, attrs); err != nil {
+		diags.AddError("Unable to write a pbx_user", err.Error()+". This is always a bug in the provider; please report it.")
+		return tftypes.Value{}, diags
+	}
+	return tftypes.NewValue(typ, attrs), diags
+}
+
+// setState writes the whole model to a response's state (State.Set without
+// its reflection).
+func setState(ctx context.Context, state *tfsdk.State, m *userResourceModel) diag.Diagnostics {
+	typ := state.Raw.Type() // the framework fills it, null, before Create
+	if typ == nil {
+		typ = state.Schema.Type().TerraformType(ctx)
+	}
+	raw, diags := m.toRaw(ctx, typ)
+	if !diags.HasError() {
+		state.Raw = raw
+	}
 	return diags
 }

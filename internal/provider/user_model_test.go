@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
@@ -77,5 +79,64 @@ func TestUserModelRejectsUnknownDeviceValues(t *testing.T) {
 		if diags := m.fromAPI(&rec); !diags.HasError() {
 			t.Errorf("%s: a value the schema cannot hold was accepted", field)
 		}
+	}
+}
+
+// TestUserModelRaw: fromRaw and toRaw decode and encode every attribute
+// exactly as the framework's State.Get and State.Set do (null, unknown and
+// known values alike), so a missing or misnamed field in fields() fails.
+func TestUserModelRaw(t *testing.T) {
+	ctx := context.Background()
+	schema := userResourceSchema(ctx)
+	full := userResourceModel{}
+	if d := full.fromAPI(&pbxapi.User{
+		ID: "603b41443e14270c550bf15a", Number: "301", Name: "Alice", UserType: "SIP", Active: "yes", CIDNumber: "12",
+		CallRecord: "no", Deny: "0.0.0.0/0.0.0.0", Permit: "0.0.0.0/0.0.0.0", DTMFMode: "rfc2833", Context: "main_routing",
+		Host: "dynamic", Type: "user", NAT: "no", Port: "5060", CallGroup: "1", PickupGroup: "1", CallLimit: "3",
+		Email: "a@example.com", ForwardPolicy: pbxapi.ForwardPolicy{Busy: "1"}, MoreOptions: "a=b",
+	}); d.HasError() {
+		t.Fatal(d)
+	}
+	full.Secret = types.StringValue("s3cret")
+	full.SecretWOVersion = types.Int64Value(2)
+	full.DirectoryUUID = types.StringValue(aliceUUID)
+	full.DirectoryTimestamp = types.Int64Value(1700000000)
+	full.DirectorySeries = types.StringValue("123")
+	unknown := full
+	unknown.ID, unknown.Name, unknown.DirectoryTimestamp = types.StringUnknown(), types.StringUnknown(), types.Int64Unknown()
+	unknown.ForwardPolicy = types.ObjectUnknown(forwardPolicyAttrTypes)
+	cases := []struct {
+		name  string
+		model userResourceModel
+	}{
+		{"empty (all null)", userResourceModel{ForwardPolicy: types.ObjectNull(forwardPolicyAttrTypes)}},
+		{"every attribute set", full},
+		{"unknown values", unknown},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := tfsdk.State{Schema: schema}
+			if d := want.Set(ctx, &c.model); d.HasError() {
+				t.Fatal(d)
+			}
+			m := c.model
+			got, d := m.toRaw(ctx, schema.Type().TerraformType(ctx))
+			if d.HasError() {
+				t.Fatal(d)
+			}
+			if !got.Equal(want.Raw) {
+				t.Errorf("toRaw:\n%s\nState.Set:\n%s", got, want.Raw)
+			}
+			var back, viaGet userResourceModel
+			if d := back.fromRaw(ctx, want.Raw); d.HasError() {
+				t.Fatal(d)
+			}
+			if d := want.Get(ctx, &viaGet); d.HasError() {
+				t.Fatal(d)
+			}
+			if !reflect.DeepEqual(back, viaGet) {
+				t.Errorf("fromRaw: %+v\nState.Get: %+v", back, viaGet)
+			}
+		})
 	}
 }

@@ -4,22 +4,80 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // ModifyPlan fills the values that follow the linked directory entry from
 // the refreshed state; it makes no network call.
+//
+// It reads and writes only the attributes it needs, on the Terraform values
+// (rawAttrs): decoding plan, configuration and state into whole models was
+// most of the provider's CPU for a user in a plan. A plan that writes the
+// user without a configured secret, which checkSecret may reject and name
+// every changed attribute of, takes the whole models (modifyPlanModels).
 func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	if unchangedUnlinked(ctx, req) {
+	planAttrs, err := rawAttrs(req.Plan.Raw)
+	if err != nil {
+		r.modifyPlanModels(ctx, req, resp)
 		return
 	}
+	config, diags := userConfigOf(req.Config.Raw)
+	if diags.HasError() {
+		r.modifyPlanModels(ctx, req, resp)
+		return
+	}
+	if _, ok := configuredSecret(config); !ok {
+		r.modifyPlanModels(ctx, req, resp)
+		return
+	}
+	plan := followFields(planAttrs)
+	var state *userResourceModel
+	if !req.State.Raw.IsNull() {
+		stateAttrs, err := rawAttrs(req.State.Raw)
+		if err != nil {
+			r.modifyPlanModels(ctx, req, resp)
+			return
+		}
+		state = followFields(stateAttrs)
+	}
+	before := *plan
+	resp.Diagnostics.Append(r.planFollowed(ctx, req.Private, plan, config, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// checkSecret has nothing to say: the configuration gives a secret.
+	changed := false
+	for _, f := range []struct {
+		name     string
+		was, now attr.Value
+		value    func() tftypes.Value
+	}{
+		{"name", before.Name, plan.Name, func() tftypes.Value { return tfString(plan.Name) }},
+		{"email", before.Email, plan.Email, func() tftypes.Value { return tfString(plan.Email) }},
+		{"directory_timestamp", before.DirectoryTimestamp, plan.DirectoryTimestamp, func() tftypes.Value { return tfInt64(plan.DirectoryTimestamp) }},
+		{"directory_series", before.DirectorySeries, plan.DirectorySeries, func() tftypes.Value { return tfString(plan.DirectorySeries) }},
+	} {
+		if !f.was.Equal(f.now) {
+			planAttrs[f.name] = f.value()
+			changed = true
+		}
+	}
+	if changed {
+		resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), planAttrs)
+	}
+}
+
+// modifyPlanModels is ModifyPlan on whole models.
+func (r *userResource) modifyPlanModels(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan, config userResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -34,11 +92,27 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			return
 		}
 	}
+	resp.Diagnostics.Append(r.planFollowed(ctx, req.Private, &plan, &config, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// A write needs the secret (see user_secret.go).
+	resp.Diagnostics.Append(checkSecret(&plan, &config, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
 
+// planFollowed plans name, email, directory_timestamp and directory_series
+// (state is nil for a create). It reads of plan, config and state only what
+// followFields and userConfigOf give.
+func (r *userResource) planFollowed(ctx context.Context, private privateGetter, plan, config, state *userResourceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
 	var followed *followedEntry
 	if state != nil && !plan.DirectoryUUID.IsUnknown() && state.DirectoryUUID.Equal(plan.DirectoryUUID) {
-		f, diags := loadFollowed(ctx, req.Private, plan.DirectoryUUID.ValueString())
-		resp.Diagnostics.Append(diags...)
+		f, d := loadFollowed(ctx, private, plan.DirectoryUUID.ValueString())
+		diags.Append(d...)
 		followed = f
 	}
 	switch {
@@ -74,42 +148,11 @@ func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			plan.Email = types.StringUnknown()
 		}
 	default:
-		resp.Diagnostics.Append(applyFollowed(ctx, &plan, &config, state, followed)...)
+		diags.Append(applyFollowed(ctx, plan, config, state, followed)...)
 		plan.DirectoryTimestamp = state.DirectoryTimestamp
 		plan.DirectorySeries = state.DirectorySeries
 	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	// A write needs the secret (see user_secret.go).
-	resp.Diagnostics.Append(checkSecret(&plan, &config, state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-}
-
-// unchangedUnlinked reports a plan ModifyPlan has nothing to do for: an
-// unlinked user whose plan is its refreshed state, with an email that needs
-// no resetting. That is most users of a no-change plan, and decoding plan,
-// configuration and state into whole models is most of the provider's CPU
-// in such a plan.
-func unchangedUnlinked(ctx context.Context, req resource.ModifyPlanRequest) bool {
-	if req.State.Raw.IsNull() || !req.Plan.Raw.Equal(req.State.Raw) {
-		return false
-	}
-	var uuid, email, configEmail types.String
-	if req.Plan.GetAttribute(ctx, path.Root("directory_uuid"), &uuid).HasError() || !uuid.IsNull() {
-		return false
-	}
-	if req.State.GetAttribute(ctx, path.Root("email"), &email).HasError() {
-		return false
-	}
-	if email.ValueString() == "" {
-		return true
-	}
-	// An email set on the PBX but not in the configuration is reset below.
-	return !req.Config.GetAttribute(ctx, path.Root("email"), &configEmail).HasError() && !configEmail.IsNull()
+	return diags
 }
 
 // applyFollowed sets name and email not set in config from the entry, after

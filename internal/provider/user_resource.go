@@ -36,22 +36,22 @@ func (r *userResource) Metadata(_ context.Context, req resource.MetadataRequest,
 	resp.TypeName = req.ProviderTypeName + "_user"
 }
 
-// ValidateConfig checks rules that span attributes.
+// ValidateConfig runs the attribute validators (user_validate.go) and
+// checks the rules that span attributes. It reads the configuration's values
+// directly: decoding the whole model costs more than the rules, and it runs
+// for every user on every plan.
 func (r *userResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	// Only the attributes the rules need: decoding the whole model costs
-	// more than the rules (it runs for every user on every plan).
-	var cfg struct {
+	attrs, err := rawAttrs(req.Config.Raw)
+	if err != nil {
+		return // an unknown configuration: nothing to check yet
+	}
+	resp.Diagnostics.Append(validateUserAttributes(ctx, req.Config, attrs)...)
+	cfg := struct {
 		Name, DirectoryUUID, UserType types.String
 		Trunk, Transfer               types.Bool
-	}
-	for _, a := range []struct {
-		name string
-		dst  any
-	}{{"name", &cfg.Name}, {"directory_uuid", &cfg.DirectoryUUID}, {"user_type", &cfg.UserType}, {"trunk", &cfg.Trunk}, {"transfer", &cfg.Transfer}} {
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(a.name), a.dst)...)
-	}
-	if resp.Diagnostics.HasError() {
-		return
+	}{
+		Name: rawString(attrs["name"]), DirectoryUUID: rawString(attrs["directory_uuid"]), UserType: rawString(attrs["user_type"]),
+		Trunk: rawBool(attrs["trunk"]), Transfer: rawBool(attrs["transfer"]),
 	}
 	if cfg.Name.IsNull() && cfg.DirectoryUUID.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Missing name",
@@ -86,13 +86,14 @@ func (r *userResource) Configure(_ context.Context, req resource.ConfigureReques
 }
 
 func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan, config userResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var plan userResourceModel
+	resp.Diagnostics.Append(plan.fromRaw(ctx, req.Plan.Raw)...)
+	config, diags := userConfigOf(req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	followed, diags := r.resolveLink(ctx, &plan, &config)
+	followed, diags := r.resolveLink(ctx, &plan, config)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -103,8 +104,8 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	var ok bool
-	if u.Secret, ok = configuredSecret(&config); !ok {
-		resp.Diagnostics.Append(checkSecret(&plan, &config, nil)...)
+	if u.Secret, ok = configuredSecret(config); !ok {
+		resp.Diagnostics.Append(checkSecret(&plan, config, nil)...)
 		return
 	}
 	added, err := r.client.AddUser(ctx, u)
@@ -133,7 +134,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 				"and has written the configured secret to it (the PBX never returns a secret, so the old one could not be compared).", u.Number, added.ID))
 	}
 	plan.ID = types.StringValue(added.ID)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &plan)...)
 	if followed != nil {
 		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
 	}
@@ -142,7 +143,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 
 func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state userResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.fromRaw(ctx, req.State.Raw)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -174,24 +175,25 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &state)...)
 	if followed != nil {
 		resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
 	}
 }
 
 func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state, config userResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var plan, state userResourceModel
+	resp.Diagnostics.Append(plan.fromRaw(ctx, req.Plan.Raw)...)
+	resp.Diagnostics.Append(state.fromRaw(ctx, req.State.Raw)...)
+	config, diags := userConfigOf(req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	plan.ID = state.ID
 	if plan.DirectorySeries.IsUnknown() {
 		// The link is new: the plan could not know the followed values.
-		followed, diags := r.resolveLink(ctx, &plan, &config)
+		followed, diags := r.resolveLink(ctx, &plan, config)
 		resp.Diagnostics.Append(diags...)
 		if followed != nil {
 			resp.Diagnostics.Append(storeFollowed(ctx, resp.Private, followed)...)
@@ -207,10 +209,10 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	// Unless only the link (directory_uuid, timestamp, series) or what the
 	// state records of the secret changed, the PBX gets the whole user.
-	if writesUser(&plan, &state, &config) {
+	if writesUser(&plan, &state, config) {
 		var ok bool
-		if u.Secret, ok = configuredSecret(&config); !ok {
-			resp.Diagnostics.Append(checkSecret(&plan, &config, &state)...)
+		if u.Secret, ok = configuredSecret(config); !ok {
+			resp.Diagnostics.Append(checkSecret(&plan, config, &state)...)
 			return
 		}
 		if err := r.client.UpdateUser(ctx, u); err != nil {
@@ -225,13 +227,13 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, &plan)...)
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, userIdentityModel{ID: plan.ID})...)
 }
 
 func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state userResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.fromRaw(ctx, req.State.Raw)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
