@@ -122,11 +122,17 @@ func entryTerraformValue(v entryValues) tftypes.Value {
 		elems := v.CallPositions.Elements()
 		values := make([]tftypes.Value, len(elems))
 		for i, e := range elems {
-			attrs := e.(types.Object).Attributes()
+			// Built by callPositionValue: a failed assertion would read as null, and
+			// TestEntryTerraformValueMatchesFramework would fail.
+			o, _ := e.(types.Object)
+			attrs := o.Attributes()
+			peer, _ := attrs["peer"].(types.String)
+			grouped, _ := attrs["grouped"].(types.Bool)
+			profiles, _ := attrs["profiles"].(types.String)
 			values[i] = tftypes.NewValue(callPositionTerraformType, map[string]tftypes.Value{
-				"peer":     stringTerraformValue(attrs["peer"].(types.String)),
-				"grouped":  boolTerraformValue(attrs["grouped"].(types.Bool)),
-				"profiles": stringTerraformValue(attrs["profiles"].(types.String)),
+				"peer":     stringTerraformValue(peer),
+				"grouped":  boolTerraformValue(grouped),
+				"profiles": stringTerraformValue(profiles),
 			})
 		}
 		positions = tftypes.NewValue(callPositionsNull.Type(), values)
