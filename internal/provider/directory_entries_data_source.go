@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
@@ -157,7 +158,9 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 	state := cfg
 	withJSON, withCreds := cfg.IncludeFieldsJSON.ValueBool(), cfg.IncludeCredentials.ValueBool()
 	fields := cfg.fieldList()
-	entries := map[string]attr.Value{}
+	// entries is built as Terraform values of one shared type (entryTerraformType), not as
+	// framework values: State.Set would derive a new object type for each entry.
+	entries := map[string]tftypes.Value{}
 	creds := map[string]attr.Value{}
 	deleted := []string{}
 	add := func(key string, r *pbxapi.Entry) bool {
@@ -166,7 +169,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", key), err.Error())
 			return false
 		}
-		entries[key] = entryObjectValue(v)
+		entries[key] = entryTerraformValue(v)
 		if withCreds {
 			creds[key] = c
 		}
@@ -257,11 +260,9 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		state.Series = types.StringValue(res.Series)
 		state.Resync = types.BoolValue(res.Series != since.Series.ValueString())
 	}
-	m, diags := types.MapValue(entryObjectType, entries)
-	resp.Diagnostics.Append(diags...)
 	l, diags := types.ListValueFrom(ctx, types.StringType, deleted)
 	resp.Diagnostics.Append(diags...)
-	state.Entries, state.DeletedUUIDs = m, l
+	state.Entries, state.DeletedUUIDs = types.MapNull(entryObjectType), l
 	state.CredentialsJSON = types.MapNull(types.StringType)
 	if withCreds {
 		state.CredentialsJSON, diags = types.MapValue(types.StringType, creds)
@@ -271,6 +272,15 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	raw, err := withTerraformAttribute(resp.State.Raw, "entries", tftypes.NewValue(tftypes.Map{ElementType: entryTerraformType}, entries))
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to store the directory entries read", err.Error())
+		return
+	}
+	resp.State.Raw = raw
 }
 
 // changedSinceCheck validates changed_since's series (a decimal number) and

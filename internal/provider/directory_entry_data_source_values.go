@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
@@ -102,19 +104,88 @@ func entryValuesFrom(e *pbxapi.Entry, withJSON, withCredentials bool) (v entryVa
 	return v, creds, nil
 }
 
-// entryObjectValue is v as one element of the plural data source's entries,
-// built without reflection (it runs once per entry).
-func entryObjectValue(v entryValues) attr.Value {
-	return types.ObjectValueMust(entryObjectType.AttrTypes, map[string]attr.Value{
-		"name":           v.Name,
-		"email":          v.Email,
-		"treepath":       v.Treepath,
-		"virt_number":    v.VirtNumber,
-		"owner":          v.Owner,
-		"call_positions": v.CallPositions,
-		"timestamp":      v.Timestamp,
-		"fields_json":    v.FieldsJSON,
+// The Terraform types of the plural data source's entries, derived once from
+// the schema's types and shared by every entry: converting framework values
+// would derive a new object type, a map of attribute types, for each entry.
+var (
+	entryTerraformType        = entryObjectType.TerraformType(context.Background())
+	callPositionTerraformType = callPositionType.TerraformType(context.Background())
+	callPositionsNull         = tftypes.NewValue(tftypes.List{ElementType: callPositionTerraformType}, nil)
+)
+
+// entryTerraformValue is v as one element of the plural data source's
+// entries, a value of entryTerraformType. The values in v come from the
+// device and are never unknown.
+func entryTerraformValue(v entryValues) tftypes.Value {
+	positions := callPositionsNull
+	if !v.CallPositions.IsNull() {
+		elems := v.CallPositions.Elements()
+		values := make([]tftypes.Value, len(elems))
+		for i, e := range elems {
+			// Built by callPositionValue: a failed assertion would read as null, and
+			// TestEntryTerraformValueMatchesFramework would fail.
+			o, _ := e.(types.Object)
+			attrs := o.Attributes()
+			peer, _ := attrs["peer"].(types.String)
+			grouped, _ := attrs["grouped"].(types.Bool)
+			profiles, _ := attrs["profiles"].(types.String)
+			values[i] = tftypes.NewValue(callPositionTerraformType, map[string]tftypes.Value{
+				"peer":     stringTerraformValue(peer),
+				"grouped":  boolTerraformValue(grouped),
+				"profiles": stringTerraformValue(profiles),
+			})
+		}
+		positions = tftypes.NewValue(callPositionsNull.Type(), values)
+	}
+	timestamp := tftypes.NewValue(tftypes.Number, nil)
+	if !v.Timestamp.IsNull() {
+		timestamp = tftypes.NewValue(tftypes.Number, v.Timestamp.ValueInt64())
+	}
+	return tftypes.NewValue(entryTerraformType, map[string]tftypes.Value{
+		"name":           stringTerraformValue(v.Name),
+		"email":          stringTerraformValue(v.Email),
+		"treepath":       stringTerraformValue(v.Treepath),
+		"virt_number":    stringTerraformValue(v.VirtNumber),
+		"owner":          stringTerraformValue(v.Owner),
+		"call_positions": positions,
+		"timestamp":      timestamp,
+		"fields_json":    stringTerraformValue(v.FieldsJSON),
 	})
+}
+
+var (
+	stringNull = tftypes.NewValue(tftypes.String, nil)
+	boolNull   = tftypes.NewValue(tftypes.Bool, nil)
+)
+
+// stringTerraformValue is s (known or null) as a Terraform value.
+func stringTerraformValue(s types.String) tftypes.Value {
+	if s.IsNull() {
+		return stringNull
+	}
+	return tftypes.NewValue(tftypes.String, s.ValueString())
+}
+
+// boolTerraformValue is b (known or null) as a Terraform value.
+func boolTerraformValue(b types.Bool) tftypes.Value {
+	if b.IsNull() {
+		return boolNull
+	}
+	return tftypes.NewValue(tftypes.Bool, b.ValueBool())
+}
+
+// withTerraformAttribute is the object obj with its attribute name replaced
+// by v (of that attribute's type).
+func withTerraformAttribute(obj tftypes.Value, name string, v tftypes.Value) (tftypes.Value, error) {
+	var attrs map[string]tftypes.Value
+	if err := obj.As(&attrs); err != nil {
+		return obj, err
+	}
+	attrs[name] = v
+	if err := tftypes.ValidateValue(obj.Type(), attrs); err != nil {
+		return obj, err
+	}
+	return tftypes.NewValue(obj.Type(), attrs), nil
 }
 
 // withReadOptions adds the arguments of entryReadOptions to attrs.

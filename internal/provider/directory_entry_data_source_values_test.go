@@ -1,8 +1,12 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/pbxapi"
 )
@@ -47,5 +51,45 @@ func TestEntryValuesFromSplitsCredentials(t *testing.T) {
 	}
 	if _, _, err := entryValuesFrom(&pbxapi.Entry{Raw: json.RawMessage(`[1]`)}, true, false); err == nil {
 		t.Error("an entry that is not a JSON object was accepted")
+	}
+}
+
+// TestEntryTerraformValueMatchesFramework: the plural data source's entries,
+// built as Terraform values directly, are exactly what the framework makes of
+// the same entry as a framework object value (nulls, call positions, fields_json).
+func TestEntryTerraformValueMatchesFramework(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw string
+		withJSON  bool
+		positions int
+	}{
+		{"bare", `{"uuid":"X","timestamp":0}`, false, 0},
+		{"every typed field", `{"uuid":"X","name":"Front","email":"a@b","treepath":"/x","virtNumber":"12","owner":"","timestamp":7}`, false, 0},
+		{"call positions, some fields missing", `{"uuid":"X","name":"Front","timestamp":3,"callPos":[{"peer":"101","grouped":false,"profiles":"1"},{"peer":"sip:a@b"},{"grouped":true}]}`, true, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := pbxapi.DecodeEntry(json.RawMessage(tc.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _, err := entryValuesFrom(&e, tc.withJSON, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(v.CallPositions.Elements()); n != tc.positions {
+				t.Fatalf("%d call positions decoded, want %d", n, tc.positions)
+			}
+			fw := types.ObjectValueMust(entryObjectType.AttrTypes, map[string]attr.Value{
+				"name": v.Name, "email": v.Email, "treepath": v.Treepath, "virt_number": v.VirtNumber, "owner": v.Owner,
+				"call_positions": v.CallPositions, "timestamp": v.Timestamp, "fields_json": v.FieldsJSON,
+			})
+			want, err := fw.ToTerraformValue(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := entryTerraformValue(v); !got.Equal(want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		})
 	}
 }
