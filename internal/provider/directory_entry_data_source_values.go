@@ -130,48 +130,23 @@ func entryTerraformValue(v entryValues) tftypes.Value {
 			grouped, _ := attrs["grouped"].(types.Bool)
 			profiles, _ := attrs["profiles"].(types.String)
 			values[i] = tftypes.NewValue(callPositionTerraformType, map[string]tftypes.Value{
-				"peer":     stringTerraformValue(peer),
-				"grouped":  boolTerraformValue(grouped),
-				"profiles": stringTerraformValue(profiles),
+				"peer":     tfString(peer),
+				"grouped":  tfBool(grouped),
+				"profiles": tfString(profiles),
 			})
 		}
 		positions = tftypes.NewValue(callPositionsNull.Type(), values)
 	}
-	timestamp := tftypes.NewValue(tftypes.Number, nil)
-	if !v.Timestamp.IsNull() {
-		timestamp = tftypes.NewValue(tftypes.Number, v.Timestamp.ValueInt64())
-	}
 	return tftypes.NewValue(entryTerraformType, map[string]tftypes.Value{
-		"name":           stringTerraformValue(v.Name),
-		"email":          stringTerraformValue(v.Email),
-		"treepath":       stringTerraformValue(v.Treepath),
-		"virt_number":    stringTerraformValue(v.VirtNumber),
-		"owner":          stringTerraformValue(v.Owner),
+		"name":           tfString(v.Name),
+		"email":          tfString(v.Email),
+		"treepath":       tfString(v.Treepath),
+		"virt_number":    tfString(v.VirtNumber),
+		"owner":          tfString(v.Owner),
 		"call_positions": positions,
-		"timestamp":      timestamp,
-		"fields_json":    stringTerraformValue(v.FieldsJSON),
+		"timestamp":      tfInt64(v.Timestamp),
+		"fields_json":    tfString(v.FieldsJSON),
 	})
-}
-
-var (
-	stringNull = tftypes.NewValue(tftypes.String, nil)
-	boolNull   = tftypes.NewValue(tftypes.Bool, nil)
-)
-
-// stringTerraformValue is s (known or null) as a Terraform value.
-func stringTerraformValue(s types.String) tftypes.Value {
-	if s.IsNull() {
-		return stringNull
-	}
-	return tftypes.NewValue(tftypes.String, s.ValueString())
-}
-
-// boolTerraformValue is b (known or null) as a Terraform value.
-func boolTerraformValue(b types.Bool) tftypes.Value {
-	if b.IsNull() {
-		return boolNull
-	}
-	return tftypes.NewValue(tftypes.Bool, b.ValueBool())
 }
 
 // withTerraformAttribute is the object obj with its attribute name replaced

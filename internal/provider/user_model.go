@@ -2,9 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/big"
+	"reflect"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -196,87 +195,6 @@ func (m *userResourceModel) fromAPI(u *pbxapi.User) diag.Diagnostics {
 	return diags
 }
 
-// The functions below read and write the Terraform values of a plan, state or
-// configuration directly. Decoding a whole userResourceModel (reflection over
-// 35 attributes) costs more than most of what ModifyPlan, ValidateConfig and
-// Create do with it, for every user of every plan.
-
-// rawAttrs returns the attributes of a known, non-null object value.
-func rawAttrs(v tftypes.Value) (map[string]tftypes.Value, error) {
-	if v.Type() == nil || !v.IsKnown() || v.IsNull() {
-		return nil, errors.New("not a known object")
-	}
-	var attrs map[string]tftypes.Value
-	if err := v.As(&attrs); err != nil {
-		return nil, err
-	}
-	return attrs, nil
-}
-
-// rawString is a string attribute as the framework decodes it.
-func rawString(v tftypes.Value) types.String {
-	var s string
-	switch {
-	case v.Type() == nil || v.IsNull():
-		return types.StringNull()
-	case !v.IsKnown():
-		return types.StringUnknown()
-	case v.As(&s) != nil:
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-// rawBool is a bool attribute as the framework decodes it.
-func rawBool(v tftypes.Value) types.Bool {
-	var b bool
-	switch {
-	case v.Type() == nil || v.IsNull():
-		return types.BoolNull()
-	case !v.IsKnown():
-		return types.BoolUnknown()
-	case v.As(&b) != nil:
-		return types.BoolNull()
-	}
-	return types.BoolValue(b)
-}
-
-// rawInt64 is an integer attribute as the framework decodes it.
-func rawInt64(v tftypes.Value) types.Int64 {
-	var f big.Float
-	switch {
-	case v.Type() == nil || v.IsNull():
-		return types.Int64Null()
-	case !v.IsKnown():
-		return types.Int64Unknown()
-	case v.As(&f) != nil:
-		return types.Int64Null()
-	}
-	n, _ := f.Int64()
-	return types.Int64Value(n)
-}
-
-// tfString and tfInt64 are the Terraform values of a string and an integer.
-func tfString(s types.String) tftypes.Value {
-	switch {
-	case s.IsNull():
-		return tftypes.NewValue(tftypes.String, nil)
-	case s.IsUnknown():
-		return tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
-	}
-	return tftypes.NewValue(tftypes.String, s.ValueString())
-}
-
-func tfInt64(i types.Int64) tftypes.Value {
-	switch {
-	case i.IsNull():
-		return tftypes.NewValue(tftypes.Number, nil)
-	case i.IsUnknown():
-		return tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
-	}
-	return tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(i.ValueInt64()))
-}
-
 // userConfigOf reads the attributes of a pbx_user configuration that the
 // resource's methods use (name, email, secret, secret_wo); the others stay
 // zero.
@@ -316,19 +234,38 @@ type userField struct {
 	value any // *types.String, *types.Bool, *types.Int64 or *types.Object
 }
 
-// fields lists every attribute of the model, as its tfsdk tags name them.
-func (m *userResourceModel) fields() []userField {
-	return []userField{
-		{"id", &m.ID}, {"number", &m.Number}, {"name", &m.Name}, {"secret", &m.Secret}, {"secret_wo", &m.SecretWO},
-		{"secret_wo_version", &m.SecretWOVersion}, {"user_type", &m.UserType}, {"active", &m.Active},
-		{"cid_number", &m.CIDNumber}, {"call_record", &m.CallRecord}, {"push_notification", &m.PushNotification},
-		{"deny", &m.Deny}, {"permit", &m.Permit}, {"dtmfmode", &m.DTMFMode}, {"canreinvite", &m.CanReinvite},
-		{"directmedia", &m.DirectMedia}, {"context", &m.Context}, {"host", &m.Host}, {"type", &m.Type}, {"nat", &m.NAT},
-		{"port", &m.Port}, {"qualify", &m.Qualify}, {"callgroup", &m.CallGroup}, {"pickupgroup", &m.PickupGroup},
-		{"callcounter", &m.CallCounter}, {"faxdetect", &m.FaxDetect}, {"call_limit", &m.CallLimit}, {"trunk", &m.Trunk},
-		{"transfer", &m.Transfer}, {"email", &m.Email}, {"forward_policy", &m.ForwardPolicy}, {"more_options", &m.MoreOptions},
-		{"directory_uuid", &m.DirectoryUUID}, {"directory_timestamp", &m.DirectoryTimestamp}, {"directory_series", &m.DirectorySeries},
+// userFieldIndex is every field of userResourceModel with its tfsdk tag,
+// read once from the struct: the model's field list has one place, the
+// struct.
+var userFieldIndex = func() []struct {
+	name  string
+	index int
+} {
+	typ := reflect.TypeOf(userResourceModel{})
+	out := make([]struct {
+		name  string
+		index int
+	}, 0, typ.NumField())
+	for i := range typ.NumField() {
+		if tag := typ.Field(i).Tag.Get("tfsdk"); tag != "" && tag != "-" {
+			out = append(out, struct {
+				name  string
+				index int
+			}{tag, i})
+		}
 	}
+	return out
+}()
+
+// fields lists every attribute of the model, as its tfsdk tags name them,
+// each with a pointer to its field.
+func (m *userResourceModel) fields() []userField {
+	v := reflect.ValueOf(m).Elem()
+	out := make([]userField, len(userFieldIndex))
+	for i, f := range userFieldIndex {
+		out[i] = userField{f.name, v.Field(f.index).Addr().Interface()}
+	}
+	return out
 }
 
 // fromRaw decodes a whole plan or state, as Plan.Get and State.Get do, without

@@ -84,7 +84,7 @@ func TestUserModelRejectsUnknownDeviceValues(t *testing.T) {
 
 // TestUserModelRaw: fromRaw and toRaw decode and encode every attribute
 // exactly as the framework's State.Get and State.Set do (null, unknown and
-// known values alike), so a missing or misnamed field in fields() fails.
+// known values alike), so fields() (read from the tfsdk tags) cannot drift from what the framework does.
 func TestUserModelRaw(t *testing.T) {
 	ctx := context.Background()
 	schema := userResourceSchema(ctx)

@@ -206,13 +206,9 @@ func applyFollowed(ctx context.Context, plan, config, state *userResourceModel, 
 // come from the configuration and returns their error details.
 func validateString(ctx context.Context, field, value string, validators []validator.String) []string {
 	var problems []string
-	for _, v := range validators {
-		req := validator.StringRequest{Path: path.Root(field), ConfigValue: types.StringValue(value)}
-		resp := &validator.StringResponse{}
-		v.ValidateString(ctx, req, resp)
-		for _, d := range resp.Diagnostics.Errors() {
-			problems = append(problems, d.Detail())
-		}
+	req := validator.StringRequest{Path: path.Root(field), ConfigValue: types.StringValue(value)}
+	for _, d := range runStringValidators(ctx, req, validators).Errors() {
+		problems = append(problems, d.Detail())
 	}
 	return problems
 }

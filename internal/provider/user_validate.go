@@ -101,11 +101,7 @@ func validateUserAttributes(ctx context.Context, config tfsdk.Config, attrs map[
 				return // not a string: the framework reports the type
 			}
 			req := validator.StringRequest{Path: p, PathExpression: p.Expression(), Config: config, ConfigValue: types.StringValue(s)}
-			for _, val := range vs {
-				resp := &validator.StringResponse{}
-				val.ValidateString(ctx, req, resp)
-				diags.Append(resp.Diagnostics...)
-			}
+			diags.Append(runStringValidators(ctx, req, vs)...)
 		}
 		if vs := userInt64Validators[key]; vs != nil {
 			var f big.Float
@@ -140,6 +136,18 @@ func validateUserAttributes(ctx context.Context, config tfsdk.Config, attrs map[
 		if v, ok := forward[nested]; ok {
 			check(path.Root(name).AtName(nested), key, v)
 		}
+	}
+	return diags
+}
+
+// runStringValidators runs validators on one value, as the framework runs a
+// schema's: ValidateConfig here, and validateString on values a device sent.
+func runStringValidators(ctx context.Context, req validator.StringRequest, validators []validator.String) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, v := range validators {
+		resp := &validator.StringResponse{}
+		v.ValidateString(ctx, req, resp)
+		diags.Append(resp.Diagnostics...)
 	}
 	return diags
 }
