@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
@@ -184,5 +185,41 @@ func TestEveryUserFieldTriggersAWrite(t *testing.T) {
 				t.Errorf("changing %s alone gives changedFields %v: the update would not write it", key, got)
 			}
 		})
+	}
+}
+
+// TestUserStringArgumentsAreValidated: every string argument of pbx_user (and
+// of its forward_policy) reaches the PBX, so each has validators in
+// userStringValidators (user_validate.go), whose ValidateConfig runs them: the
+// control-character rule (noControl) or a format that excludes control
+// characters. A new string field without them fails here, naming it.
+func TestUserStringArgumentsAreValidated(t *testing.T) {
+	var sresp resource.SchemaResponse
+	(&userResource{}).Schema(context.Background(), resource.SchemaRequest{}, &sresp)
+	checked := 0
+	for name, a := range sresp.Schema.Attributes {
+		keys := map[string]bool{}
+		switch a := a.(type) {
+		case rschema.StringAttribute:
+			if a.IsOptional() || a.IsRequired() {
+				keys[name] = true
+			}
+		case rschema.SingleNestedAttribute:
+			for nested, na := range a.Attributes {
+				if _, ok := na.(rschema.StringAttribute); ok {
+					keys[name+"."+nested] = true
+				}
+			}
+		}
+		for key := range keys {
+			checked++
+			if len(userStringValidators[key]) == 0 {
+				t.Errorf("pbx_user's string argument %s has no validators in userStringValidators (user_validate.go): "+
+					"give it noControl() or a format that excludes control characters", key)
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d string arguments found: the check itself is broken", checked)
 	}
 }
