@@ -16,10 +16,17 @@ const soakUsers = 200
 // soakConfig declares count users 3000.. whose name, call_record and
 // forward destination depend on generation, so that a new generation updates
 // every user.
+//
+// max_retries is the whole budget of one operation, its lookups included: at
+// a 25% failure rate an ambiguous users/add and its users/search lookups
+// spent all 11 requests of max_retries = 10 in one of the five soaks run on
+// 2026-12-05 (in .ci/run). Each extra request makes that about four times
+// rarer; what the soak proves (one apply converges, nothing duplicated) is
+// the same.
 func soakConfig(count, generation int) string {
 	return fmt.Sprintf(`
 provider "pbx" {
-  max_retries    = 10
+  max_retries    = 20
   retry_max_wait = "200ms"
 }
 
