@@ -39,7 +39,9 @@ type directoryEntriesDataSourceModel struct {
 	UUIDs           types.List   `tfsdk:"uuids"`
 	ChangedSince    types.Object `tfsdk:"changed_since"`
 	Owner           types.String `tfsdk:"owner"`
+	IncludeEntries  types.Bool   `tfsdk:"include_entries"`
 	Entries         types.Map    `tfsdk:"entries"`
+	Timestamps      types.Map    `tfsdk:"timestamps"`
 	CredentialsJSON types.Map    `tfsdk:"credentials_json"`
 	DeletedUUIDs    types.List   `tfsdk:"deleted_uuids"`
 	Series          types.String `tfsdk:"series"`
@@ -95,11 +97,25 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 255), noControl()},
 			},
+			"include_entries": schema.BoolAttribute{
+				MarkdownDescription: "Fill `entries` with each entry's attributes. Default `true`. With `false`, `entries` is null and only " +
+					"`timestamps` (and `credentials_json` when asked for) is filled, about 110 bytes of state an entry instead of 900: the shape for a drift check of a big directory, " +
+					"because Terraform rewrites the whole state once for every resource an apply changes, so every byte this data " +
+					"source keeps is paid again for each of them. Conflicts with `include_fields_json`.",
+				Optional: true,
+			},
 			"entries": schema.MapNestedAttribute{
 				MarkdownDescription: "The entries read, keyed by uuid as given in `uuids` (with `changed_since` or `owner`: as the device spells it). " +
-					"Each has the attributes of the `pbx_directory_entry` data source.",
+					"Each has the attributes of the `pbx_directory_entry` data source. Null with `include_entries = false`.",
 				Computed:     true,
 				NestedObject: schema.NestedAttributeObject{Attributes: withEntryAttributes(map[string]schema.Attribute{})},
+			},
+			"timestamps": schema.MapAttribute{
+				MarkdownDescription: "With `include_entries = false`: each entry's `timestamp`, keyed like `entries` would be. Compare it " +
+					"with a timestamp recorded earlier in the same `series` to find the entries changed since. Null otherwise (each " +
+					"element of `entries` has its `timestamp`).",
+				Computed:    true,
+				ElementType: types.Int64Type,
 			},
 			"credentials_json": schema.MapAttribute{
 				MarkdownDescription: "With `include_credentials = true`: each entry's access credentials as a JSON object (`pin`, `code`, " +
@@ -130,6 +146,7 @@ func (d *directoryEntriesDataSource) Schema(_ context.Context, _ datasource.Sche
 func (d *directoryEntriesDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
 	return []datasource.ConfigValidator{
 		datasourcevalidator.ExactlyOneOf(path.MatchRoot("uuids"), path.MatchRoot("changed_since"), path.MatchRoot("owner")),
+		withoutEntriesCheck{},
 	}
 }
 
@@ -157,10 +174,17 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 	}
 	state := cfg
 	withJSON, withCreds := cfg.IncludeFieldsJSON.ValueBool(), cfg.IncludeCredentials.ValueBool()
+	withEntries := cfg.IncludeEntries.IsNull() || cfg.IncludeEntries.ValueBool()
 	fields := cfg.fieldList()
+	if !withEntries && !withCreds && cfg.Fields.IsNull() {
+		// Only the timestamps are kept: the device returns uuid and timestamp whatever
+		// the selection (design/api/reference.md, fields selection).
+		fields = []string{"timestamp"}
+	}
 	// entries is built as Terraform values of one shared type (entryTerraformType), not as
 	// framework values: State.Set would derive a new object type for each entry.
 	entries := map[string]tftypes.Value{}
+	timestamps := map[string]attr.Value{}
 	creds := map[string]attr.Value{}
 	deleted := []string{}
 	add := func(key string, r *pbxapi.Entry) bool {
@@ -169,7 +193,11 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 			resp.Diagnostics.AddError(fmt.Sprintf("Unable to read directory entry %s", key), err.Error())
 			return false
 		}
-		entries[key] = entryTerraformValue(v)
+		if withEntries {
+			entries[key] = entryTerraformValue(v)
+		} else {
+			timestamps[key] = v.Timestamp
+		}
 		if withCreds {
 			creds[key] = c
 		}
@@ -263,6 +291,11 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 	l, diags := types.ListValueFrom(ctx, types.StringType, deleted)
 	resp.Diagnostics.Append(diags...)
 	state.Entries, state.DeletedUUIDs = types.MapNull(entryObjectType), l
+	state.Timestamps = types.MapNull(types.Int64Type)
+	if !withEntries {
+		state.Timestamps, diags = types.MapValue(types.Int64Type, timestamps)
+		resp.Diagnostics.Append(diags...)
+	}
 	state.CredentialsJSON = types.MapNull(types.StringType)
 	if withCreds {
 		state.CredentialsJSON, diags = types.MapValue(types.StringType, creds)
@@ -272,7 +305,7 @@ func (d *directoryEntriesDataSource) Read(ctx context.Context, req datasource.Re
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !withEntries {
 		return
 	}
 	raw, err := withTerraformAttribute(resp.State.Raw, "entries", tftypes.NewValue(tftypes.Map{ElementType: entryTerraformType}, entries))
@@ -308,4 +341,27 @@ func (changedSinceCheck) ValidateObject(_ context.Context, req validator.ObjectR
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid changed_since.timestamp",
 			fmt.Sprintf("changed_since.timestamp is %d: it must be 0 (every entry) or a timestamp recorded earlier in that series.", ts.ValueInt64()))
 	}
+}
+
+// withoutEntriesCheck rejects include_fields_json = true with include_entries =
+// false: fields_json lives in entries.
+type withoutEntriesCheck struct{}
+
+func (withoutEntriesCheck) Description(context.Context) string {
+	return "include_fields_json needs include_entries"
+}
+func (v withoutEntriesCheck) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (withoutEntriesCheck) ValidateDataSource(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
+	var entries, fieldsJSON types.Bool
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("include_entries"), &entries)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("include_fields_json"), &fieldsJSON)...)
+	if entries.IsNull() || entries.IsUnknown() || entries.ValueBool() || !fieldsJSON.ValueBool() {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("include_fields_json"), "include_fields_json needs entries",
+		"fields_json is an attribute of each element of entries, which include_entries = false leaves null. "+
+			"Remove include_fields_json, or set include_entries to true (or leave it unset).")
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -67,6 +68,36 @@ func TestAccDirectoryEntriesDataSource_uuids(t *testing.T) {
 					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("series"), knownvalue.StringExact("6423407687606431951")),
 					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries").AtMapKey(bobUUID).AtMapKey("fields_json"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("credentials_json"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("timestamps"), knownvalue.Null()),
+				},
+			},
+			{
+				Config:      entriesConfig(p, fmt.Sprintf("uuids = [%q]\n  include_entries = false\n  include_fields_json = true", bobUUID)),
+				PlanOnly:    true,
+				ExpectError: errorLike("include_fields_json needs entries", "include_entries = false leaves null"),
+			},
+			{
+				// Without entries only the timestamps reach the state (and the
+				// credentials, asked for): the shape for a big directory's drift check.
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q, %q]\n  include_entries = false\n  include_credentials = true", aliceUUID, entryUUID)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("timestamps"), knownvalue.MapExact(map[string]knownvalue.Check{
+						aliceUUID: knownvalue.Int64Func(positive), entryUUID: knownvalue.Int64Func(positive),
+					})),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("credentials_json").AtMapKey(entryUUID), knownvalue.StringRegexp(regexp.MustCompile(`"pin":"4321"`))),
+				},
+			},
+			{
+				// The timestamps are the entries' own.
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q]\n  include_entries = false", entryUUID)) +
+					fmt.Sprintf("data \"pbx_directory_entries\" \"full\" {\n  uuids = [%q]\n}\n", entryUUID),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("entries"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("credentials_json"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(entriesAddr, tfjsonpath.New("timestamps").AtMapKey(entryUUID), knownvalue.Int64Func(positive)),
+					statecheck.CompareValuePairs(entriesAddr, tfjsonpath.New("timestamps").AtMapKey(entryUUID),
+						"data.pbx_directory_entries.full", tfjsonpath.New("entries").AtMapKey(entryUUID).AtMapKey("timestamp"), compare.ValuesSame()),
 				},
 			},
 			{
@@ -124,4 +155,11 @@ func TestAccDirectoryEntriesDataSource_changedSince(t *testing.T) {
 			},
 		},
 	})
+}
+
+func positive(v int64) error {
+	if v <= 0 {
+		return fmt.Errorf("%d, want a timestamp above 0", v)
+	}
+	return nil
 }

@@ -29,6 +29,18 @@ output "names" {
   value = { for who, uuid in local.people : who => data.pbx_directory_entries.people.entries[uuid].name }
 }
 
+# A drift check of many entries: only their timestamps go into the state
+# (include_entries = false), since an apply writes the whole state again
+# for every resource it changes. An entry changed when its timestamp grew.
+data "pbx_directory_entries" "watched" {
+  uuids           = values(local.people)
+  include_entries = false
+}
+
+output "changed_after_39" {
+  value = [for uuid, ts in data.pbx_directory_entries.watched.timestamps : uuid if ts > 39]
+}
+
 # Every entry changed since a reviewed point of the directory (dir/query).
 # After a directory reset (another series) every entry is returned and
 # resync is true.
