@@ -138,9 +138,15 @@ func fillUnknown(plan tftypes.Value) (tftypes.Value, error) {
 }
 
 // fillComputed returns a data source's state for config: every computed top-level
-// attribute left null is set to a zero value, except that a computed map of objects
-// next to a "uuids" list or set of strings (pbx_directory_entries) gets one element per
-// uuid, with its "uuid" attribute set, as the real data source returns.
+// attribute left null is set to a zero value, except that
+//   - a computed map next to a "uuids" list or set of strings (pbx_directory_entries'
+//     entries and timestamps) gets one element per uuid (an object with its "uuid"
+//     attribute set), as the real data source returns;
+//   - a computed attribute X stays null when the configuration sets include_X = false, as
+//     the real data source leaves it (pbx_directory_entries' include_entries).
+//
+// The state then holds as many values as the real data source's, which Terraform pays for
+// in every state it writes.
 func fillComputed(schema dsschema.Schema, config tftypes.Value) (tftypes.Value, error) {
 	var attrs map[string]tftypes.Value
 	if err := config.As(&attrs); err != nil {
@@ -154,22 +160,31 @@ func fillComputed(schema dsschema.Schema, config tftypes.Value) (tftypes.Value, 
 	for name, v := range attrs {
 		out[name] = v
 		a, ok := schema.Attributes[name]
-		if !ok || !a.IsComputed() || !v.IsNull() {
+		if !ok || !a.IsComputed() || !v.IsNull() || excluded(attrs["include_"+name]) {
 			continue
 		}
 		m, isMap := v.Type().(tftypes.Map)
-		obj, ofObjects := m.ElementType.(tftypes.Object)
-		if !isMap || !ofObjects || uuids == nil {
+		if !isMap || uuids == nil {
 			out[name] = zeroValue(v.Type())
 			continue
 		}
 		elems := make(map[string]tftypes.Value, len(uuids))
 		for _, uuid := range uuids {
-			elems[uuid] = entryValue(obj, uuid)
+			if obj, ok := m.ElementType.(tftypes.Object); ok {
+				elems[uuid] = entryValue(obj, uuid)
+			} else {
+				elems[uuid] = zeroValue(m.ElementType)
+			}
 		}
 		out[name] = tftypes.NewValue(m, elems)
 	}
 	return tftypes.NewValue(config.Type(), out), nil
+}
+
+// excluded reports whether v is a known false bool (include_X = false).
+func excluded(v tftypes.Value) bool {
+	var b bool
+	return v.Type() != nil && v.Type().Is(tftypes.Bool) && v.IsKnown() && !v.IsNull() && v.As(&b) == nil && !b
 }
 
 // entryValue is a zero object of type obj whose "uuid" attribute, if any, is uuid.

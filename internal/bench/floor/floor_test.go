@@ -114,32 +114,47 @@ func TestFillComputedPlural(t *testing.T) {
 				"timestamp": dsschema.Int64Attribute{Computed: true},
 			},
 		}},
-		"series": dsschema.StringAttribute{Computed: true},
+		"timestamps":      dsschema.MapAttribute{Computed: true, ElementType: types.Int64Type},
+		"include_entries": dsschema.BoolAttribute{Optional: true},
+		"series":          dsschema.StringAttribute{Computed: true},
 	}}
 	typ, ok := schema.Type().TerraformType(ctx).(tftypes.Object)
 	if !ok {
 		t.Fatalf("schema type %T is not an object", schema.Type().TerraformType(ctx))
 	}
 	uuids := []tftypes.Value{tftypes.NewValue(tftypes.String, "A"), tftypes.NewValue(tftypes.String, "B")}
-	config := tftypes.NewValue(typ, map[string]tftypes.Value{
-		"uuids":   tftypes.NewValue(typ.AttributeTypes["uuids"], uuids),
-		"entries": tftypes.NewValue(typ.AttributeTypes["entries"], nil),
-		"series":  tftypes.NewValue(tftypes.String, nil),
-	})
-	state, err := fillComputed(schema, config)
-	if err != nil {
-		t.Fatal(err)
+	fill := func(includeEntries any) map[string]tftypes.Value {
+		t.Helper()
+		config := tftypes.NewValue(typ, map[string]tftypes.Value{
+			"uuids":           tftypes.NewValue(typ.AttributeTypes["uuids"], uuids),
+			"entries":         tftypes.NewValue(typ.AttributeTypes["entries"], nil),
+			"timestamps":      tftypes.NewValue(typ.AttributeTypes["timestamps"], nil),
+			"include_entries": tftypes.NewValue(tftypes.Bool, includeEntries),
+			"series":          tftypes.NewValue(tftypes.String, nil),
+		})
+		state, err := fillComputed(schema, config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]tftypes.Value
+		if err := state.As(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	var got map[string]tftypes.Value
-	if err := state.As(&got); err != nil {
-		t.Fatal(err)
+	if got := fill(false); !got["entries"].IsNull() || got["timestamps"].IsNull() {
+		t.Errorf("include_entries = false: entries %v, timestamps %v; want entries null, timestamps set", got["entries"], got["timestamps"])
 	}
-	var entries map[string]tftypes.Value
+	got := fill(nil)
+	var entries, timestamps map[string]tftypes.Value
 	if err := got["entries"].As(&entries); err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 2 {
-		t.Fatalf("%d entries, want one per uuid: %v", len(entries), entries)
+	if err := got["timestamps"].As(&timestamps); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || len(timestamps) != 2 {
+		t.Fatalf("%d entries and %d timestamps, want one per uuid: %v, %v", len(entries), len(timestamps), entries, timestamps)
 	}
 	for key, e := range entries {
 		var attrs map[string]tftypes.Value
@@ -148,8 +163,8 @@ func TestFillComputedPlural(t *testing.T) {
 			t.Errorf("entry %s: %v (uuid %q)", key, e, uuid)
 		}
 	}
-	if got["series"].IsNull() || !state.IsFullyKnown() {
-		t.Errorf("series %v, state %v: every computed attribute must be set", got["series"], state)
+	if got["series"].IsNull() {
+		t.Errorf("series %v: every computed attribute must be set", got["series"])
 	}
 }
 

@@ -164,15 +164,16 @@ func (b *bench) env(cliConfig string) []string {
 }
 
 // usersRun applies N users to an empty state, then runs a plan that must show no changes.
-// With noDS (the provider only) the configuration has no plural data source, and only the
-// apply is measured: it is the basis of what the data source costs the apply.
-func (b *bench) usersRun(ctx context.Context, target string, n, lat int, noDS bool) error {
-	kind, name, config := kindUsers, fmt.Sprintf("users-%d", n), generateConfig(kindUsers, n, b.plural)
-	switch {
-	case target == targetData:
-		kind, config = kindUsersData, generateConfig(kindUsersData, n, b.plural)
-	case noDS:
-		kind, name, config = kindUsersNoDS, fmt.Sprintf("users-no-data-source-%d", n), generateConfig(kindUsers, n, false)
+// For kindUsersNoDS (no plural data source) and kindUsersEntries (the data source keeps
+// every entry's attributes), the provider only, just the apply is measured: they show what
+// the data source costs the apply.
+func (b *bench) usersRun(ctx context.Context, target string, n, lat int, kind configKind) error {
+	name, config := fmt.Sprintf("users-%d", n), generateConfig(kind, n, b.plural)
+	switch kind {
+	case kindUsersNoDS:
+		name, config = fmt.Sprintf("users-no-data-source-%d", n), generateConfig(kindUsers, n, false)
+	case kindUsersEntries:
+		name = fmt.Sprintf("users-entries-%d", n)
 	}
 	dir, err := b.workDir(target, lat, name, config)
 	if err != nil {
@@ -190,7 +191,7 @@ func (b *bench) usersRun(ctx context.Context, target string, n, lat int, noDS bo
 		}
 	}
 	b.record(apply)
-	if kind == kindUsersNoDS {
+	if kind == kindUsersNoDS || kind == kindUsersEntries {
 		return nil
 	}
 	if apply.Err != "" {

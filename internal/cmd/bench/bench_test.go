@@ -234,6 +234,7 @@ func TestPlanOrder(t *testing.T) {
 		"N=100 users, terraform_data",
 		"N=1000 users, pbx at 20 ms", "500 singular vs plural data sources, pbx at 20 ms",
 		"N=1000 users without the plural data source, pbx at 20 ms",
+		"N=1000 users with the plural data source's entries, pbx at 20 ms",
 		"N=1000 users, bare floor",
 		"N=1000 users, floor", "500 singular vs plural data sources, floor",
 		"N=1000 users, terraform_data",

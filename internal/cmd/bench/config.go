@@ -25,7 +25,8 @@ type configKind int
 const (
 	// kindUsers: N pbx_user, the even ones linked to entry i with directory_uuid (their
 	// name follows the entry), plus one pbx_directory_entries over the N entries when the
-	// provider has it.
+	// provider has it, in the shape of a drift check (include_entries = false: the
+	// entries' timestamps only).
 	kindUsers configKind = iota
 	// kindUsersData: the same users as terraform_data resources (input = the user's
 	// arguments). Terraform has no built-in data source to stand in for the plural one.
@@ -43,6 +44,9 @@ const (
 	// kindSite: the kindUsers configuration of a big site, whose state is written
 	// (statefile.go) instead of applied.
 	kindSite
+	// kindUsersEntries: the users of kindUsers with a plural data source that keeps every
+	// entry's attributes (include_entries left at its default, true).
+	kindUsersEntries
 )
 
 // generateConfig returns main.tf for n objects of kind. Users and uuids are literal
@@ -63,7 +67,7 @@ provider "pbx" {}
 `)
 	}
 	switch kind {
-	case kindUsers, kindUsersData:
+	case kindUsers, kindUsersData, kindUsersEntries:
 		b.WriteString("locals {\n  users = {\n")
 		for i := range n {
 			if i%2 == 0 {
@@ -75,7 +79,7 @@ provider "pbx" {}
 			}
 		}
 		b.WriteString("  }\n")
-		if kind == kindUsers && withPlural {
+		if kind != kindUsersData && withPlural {
 			writeUUIDs(&b, n)
 		}
 		b.WriteString("}\n\n")
@@ -92,8 +96,11 @@ provider "pbx" {}
   directory_uuid = each.value.directory_uuid
 }
 `)
-		if withPlural {
+		switch {
+		case withPlural && kind == kindUsersEntries:
 			b.WriteString("\ndata \"pbx_directory_entries\" \"all\" {\n  uuids = local.uuids\n}\n")
+		case withPlural:
+			b.WriteString("\ndata \"pbx_directory_entries\" \"all\" {\n  uuids           = local.uuids\n  include_entries = false\n}\n")
 		}
 	case kindSingular:
 		b.WriteString("locals {\n")

@@ -58,6 +58,7 @@ func label(r result) string {
 	what := map[configKind]string{
 		kindUsers: "users", kindUsersData: "users", kindSingular: "singular data sources", kindPlural: "plural data source",
 		kindScan: "directory scan", kindUsersNoDS: "users without data source", kindSite: "big site",
+		kindUsersEntries: "users with the data source's entries",
 	}[r.Kind]
 	return fmt.Sprintf("%s, %s N=%d, %s", t, what, r.N, r.Phase)
 }

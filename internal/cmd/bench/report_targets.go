@@ -106,7 +106,7 @@ func (rep report) targets() []target {
 	}
 
 	// 5. What the plural data source costs the users' apply.
-	what = fmt.Sprintf("A plural data source over %d entries costs the users' apply at most %.2fx (N=%d, %d ms, the apply without it)", targetN, maxDSCostRatio, targetN, targetLatencyMS)
+	what = fmt.Sprintf("A plural data source over %d entries, as a drift check (their timestamps: `include_entries = false`), costs the users' apply at most %.2fx (N=%d, %d ms, the apply without it)", targetN, maxDSCostRatio, targetN, targetLatencyMS)
 	with, without := rep.find(targetPBX, kindUsers, targetN, targetLatencyMS, "apply"), rep.find(targetPBX, kindUsersNoDS, targetN, targetLatencyMS, "apply")
 	switch v, ok := ratioValue(with, without); {
 	case !rep.Plural:

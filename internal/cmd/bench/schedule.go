@@ -18,6 +18,7 @@ type job struct {
 	dataSources bool
 	scan        bool // one plural data source over a whole directory of n entries
 	noDS        bool // the users' apply without the plural data source
+	entriesDS   bool // the users' apply with a plural data source keeping every entry's attributes
 	site        bool // a big site: written state, no-change plan
 	siteApply   bool // the big site's apply renaming a few users (after its plan, at -site-apply-n)
 }
@@ -36,6 +37,9 @@ func (j job) String() string {
 	if j.noDS {
 		return fmt.Sprintf("N=%d users without the plural data source, %s", j.n, t)
 	}
+	if j.entriesDS {
+		return fmt.Sprintf("N=%d users with the plural data source's entries, %s", j.n, t)
+	}
 	if j.site {
 		return fmt.Sprintf("big site of N=%d users (written state), %s", j.n, t)
 	}
@@ -45,13 +49,27 @@ func (j job) String() string {
 	return fmt.Sprintf("N=%d users, %s", j.n, t)
 }
 
+// usersKind is the configuration of a users job: with the plural data source as a drift
+// check, without it, or with its entries.
+func (j job) usersKind() configKind {
+	switch {
+	case j.target == targetData:
+		return kindUsersData
+	case j.noDS:
+		return kindUsersNoDS
+	case j.entriesDS:
+		return kindUsersEntries
+	}
+	return kindUsers
+}
+
 // kinds and phases are the results a job produces.
 func (j job) parts(singularMaxN int) []result {
 	if j.scan {
 		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindScan, Phase: "plan"}}
 	}
-	if j.noDS {
-		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindUsersNoDS, Phase: "apply"}}
+	if j.noDS || j.entriesDS {
+		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: j.usersKind(), Phase: "apply"}}
 	}
 	if j.site {
 		return []result{{N: j.n, Target: j.target, LatencyMS: j.lat, Kind: kindSite, Phase: "plan"}}
@@ -105,7 +123,8 @@ func plan(o options, plural bool) []job {
 		if atTarget {
 			add(n, targetPBX, targetLatencyMS)
 			if plural && n == targetN {
-				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, noDS: true})
+				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, noDS: true},
+					job{n: n, target: targetPBX, lat: targetLatencyMS, entriesDS: true})
 			}
 		}
 		add(n, targetBare, 0)
@@ -153,8 +172,8 @@ func basisOf(r, p result) bool {
 		return r.Kind == kindSite && r.Target == p.Target && r.N == p.N && !r.Changes
 	case p.Kind == kindSite:
 		return (r.Kind == kindSite || r.Kind == kindUsers) && r.Phase == "plan" && r.N < p.N
-	case p.Kind == kindUsersNoDS:
-		return (r.Kind == kindUsersNoDS || r.Kind == kindUsers) && r.Phase == p.Phase && r.N <= p.N
+	case p.Kind == kindUsersNoDS || p.Kind == kindUsersEntries:
+		return (r.Kind == p.Kind || r.Kind == kindUsers) && r.Phase == p.Phase && r.N <= p.N
 	}
 	return r.Kind == p.Kind && r.Phase == p.Phase && r.N < p.N
 }
@@ -205,7 +224,7 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 	skipped := map[string]int{} // job without n -> the N at which it was first skipped
 	usersRan := map[int]bool{}  // N at which the provider's users job ran
 	for _, j := range plan(b.opts, b.plural) {
-		key := fmt.Sprintf("%s/%d/%v/%v/%v/%v/%v", j.target, j.lat, j.dataSources, j.scan, j.noDS, j.site, j.siteApply)
+		key := fmt.Sprintf("%s/%d/%v/%v/%v/%v/%v/%v", j.target, j.lat, j.dataSources, j.scan, j.noDS, j.entriesDS, j.site, j.siteApply)
 		if from, ok := skipped[key]; ok {
 			b.note("%s: not run, since N=%d was not.", j, from)
 			continue
@@ -249,7 +268,7 @@ func (b *bench) runAll(ctx context.Context, started time.Time) error {
 		case j.siteApply:
 			err = b.siteApplyRun(ctx, j.n, j.lat)
 		default:
-			err = b.usersRun(ctx, j.target, j.n, j.lat, j.noDS)
+			err = b.usersRun(ctx, j.target, j.n, j.lat, j.usersKind())
 			usersRan[j.n] = usersRan[j.n] || j.target == targetPBX
 		}
 		if err != nil {
