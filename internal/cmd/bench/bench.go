@@ -51,9 +51,12 @@ type bench struct {
 	cliProvider, cliFloor, cliBare, cliNone string
 	hardDeadline                            time.Time // running commands are stopped here
 
-	tfVersion   string // Terraform's version, written into the big sites' states
-	tfIdentity  bool   // Terraform stores resource identities (1.12 and later)
-	userSchemas userSchemas
+	// The big sites' Terraform (-site-terraform, else tf), its version (written into
+	// their states) and whether it stores resource identities (1.12 and later).
+	siteTF        string
+	siteTFVersion string
+	siteIdentity  bool
+	userSchemas   userSchemas
 
 	plural     bool
 	pluralNote string
@@ -304,7 +307,11 @@ func (b *bench) measure(ctx context.Context, r *result, dir, command string, arg
 	cmdCtx, cancelHard := context.WithDeadline(cmdCtx, b.hardDeadline)
 	defer cancelHard()
 	argv := append([]string{command, "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", b.opts.parallelism)}, args...)
-	cmd := exec.CommandContext(cmdCtx, b.tf, argv...)
+	tf := b.tf
+	if r.Kind == kindSite {
+		tf = b.siteTF
+	}
+	cmd := exec.CommandContext(cmdCtx, tf, argv...)
 	cmd.Dir = dir
 	cmd.Env = b.env(cli)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

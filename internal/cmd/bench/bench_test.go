@@ -234,7 +234,6 @@ func TestPlanOrder(t *testing.T) {
 		"N=100 users, terraform_data",
 		"N=1000 users, pbx at 20 ms", "500 singular vs plural data sources, pbx at 20 ms",
 		"N=1000 users without the plural data source, pbx at 20 ms",
-		"N=1000 users with the plural data source's entries, pbx at 20 ms",
 		"N=1000 users, bare floor",
 		"N=1000 users, floor", "500 singular vs plural data sources, floor",
 		"N=1000 users, terraform_data",
@@ -243,6 +242,7 @@ func TestPlanOrder(t *testing.T) {
 		"big site of N=5000 users (written state), pbx at 20 ms", "big site of N=5000 users (written state), bare floor",
 		"big site of N=5000 users, apply renaming 10, pbx at 20 ms",
 		"big site of N=10000 users (written state), pbx at 20 ms", "big site of N=10000 users (written state), bare floor",
+		"N=1000 users with the plural data source's entries, pbx at 20 ms",
 		"N=100 users, pbx at 2 ms", "50 singular vs plural data sources, pbx at 2 ms",
 		"N=1000 users, pbx at 2 ms", "500 singular vs plural data sources, pbx at 2 ms",
 	}

@@ -74,7 +74,7 @@ func (m *mockProcess) seedSite(ctx context.Context, n, latencyMS int) ([]siteUse
 // siteRun measures a big site: the mock seeded with N users and entries (pbx), a state
 // written to match them, then a no-change plan.
 func (b *bench) siteRun(ctx context.Context, target string, n, lat int) error {
-	o := stateOptions{terraformVersion: b.tfVersion, floor: target != targetPBX, identity: b.tfIdentity}
+	o := stateOptions{terraformVersion: b.siteTFVersion, floor: target != targetPBX, identity: b.siteIdentity}
 	users := make([]siteUser, n)
 	if target == targetPBX {
 		var err error

@@ -52,6 +52,7 @@ type options struct {
 	lowLatencyMaxN int
 	budget         time.Duration
 	terraform      string
+	siteTerraform  string
 	keep           bool
 	cmdTimeout     time.Duration
 }
@@ -88,6 +89,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.lowLatencyMaxN, "low-latency-max-n", 9000, "largest N run at latencies below 20 ms (the targets are at 20 ms)")
 	fs.DurationVar(&o.budget, "budget", 13*time.Minute, "time budget of the whole run (builds included): a measurement projected to end later is skipped, and said so")
 	fs.StringVar(&o.terraform, "terraform", "", "terraform binary (default: terraform on PATH)")
+	fs.StringVar(&o.siteTerraform, "site-terraform", "", "terraform binary for the big sites (default: -terraform); make bench passes Terraform 1.14 when it is built, "+
+		"because Terraform 1.11's own plan time grows faster than N there (byhand.md)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configurations, states, logs)")
 	fs.DurationVar(&o.cmdTimeout, "timeout", 10*time.Minute, "timeout of each terraform command")
 	if err := fs.Parse(args); err != nil {
@@ -179,6 +182,14 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	env.ProviderVersion = o.version + "+" + env.Commit
 	fmt.Printf("%s, %s, %s\n", env.CPU, env.GoVersion, env.TerraformVersion)
+	siteTF, siteSemver := o.terraform, env.TerraformSemver
+	if o.siteTerraform != "" && o.siteTerraform != o.terraform {
+		if env.SiteTerraformVersion, env.SiteTerraformSemver, err = terraformVersion(ctx, o.siteTerraform); err != nil {
+			return err
+		}
+		siteTF, siteSemver = o.siteTerraform, env.SiteTerraformSemver
+		fmt.Printf("The big sites run on %s (%s)\n", env.SiteTerraformVersion, siteTF)
+	}
 
 	fmt.Println("==> Building the provider, the plugin floor and the mock PBX")
 	bins, err := build(ctx, root, tmp, env.ProviderVersion)
@@ -199,7 +210,7 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("Mock PBX listening on %s (log: %s)\n", mock.url, mock.logPath)
 
 	b := &bench{opts: o, tmp: tmp, bins: bins, mock: mock, tf: o.terraform, hardDeadline: started.Add(o.budget + time.Minute),
-		tfVersion: env.TerraformSemver, tfIdentity: identitySince(env.TerraformSemver)}
+		siteTF: siteTF, siteTFVersion: siteSemver, siteIdentity: identitySince(siteSemver)}
 	if b.userSchemas, err = loadUserSchemas(ctx); err != nil {
 		return err
 	}

@@ -332,7 +332,7 @@ near a threshold should be measured again before anything is concluded from it.
 ## Data sources: N/2 singular against one plural (plan)
 
 `, e.Date.Format("2006-01-02 15:04 MST"), e.Duration.Round(time.Second), e.CPUs, e.CPU, e.MemoryMB, e.LoadAvg, e.LoadAvgEnd,
-		e.GoVersion, e.TerraformVersion, e.ProviderVersion, rep.targetsTable(), rep.usersTable())
+		e.GoVersion, e.terraformCell(), e.ProviderVersion, rep.targetsTable(), rep.usersTable())
 	if rep.Plural {
 		b.WriteString(rep.dataSourceTable())
 		b.WriteString("\n## A whole directory in one plan\n\n")
@@ -403,4 +403,12 @@ func (rep report) summary() string {
 		fmt.Fprintf(&b, "%-13s %s\n              %s\n", t.met, t.what, t.measured)
 	}
 	return b.String()
+}
+
+// terraformCell names the Terraform of the run, and that of the big sites when it differs.
+func (e environment) terraformCell() string {
+	if e.SiteTerraformVersion == "" {
+		return e.TerraformVersion
+	}
+	return e.TerraformVersion + "; the big sites: " + e.SiteTerraformVersion + " (-site-terraform)"
 }

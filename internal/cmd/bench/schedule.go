@@ -123,8 +123,7 @@ func plan(o options, plural bool) []job {
 		if atTarget {
 			add(n, targetPBX, targetLatencyMS)
 			if plural && n == targetN {
-				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, noDS: true},
-					job{n: n, target: targetPBX, lat: targetLatencyMS, entriesDS: true})
+				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, noDS: true})
 			}
 		}
 		add(n, targetBare, 0)
@@ -148,6 +147,10 @@ func plan(o options, plural bool) []job {
 			if n == o.siteApplyN {
 				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, siteApply: true})
 			}
+		}
+		// No target needs it: the apply with a data source keeping every entry's attributes.
+		if plural && slices.Contains(ns, targetN) {
+			out = append(out, job{n: targetN, target: targetPBX, lat: targetLatencyMS, entriesDS: true})
 		}
 	}
 	latencies := o.latencies

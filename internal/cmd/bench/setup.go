@@ -31,9 +31,13 @@ type environment struct {
 	GoVersion        string
 	TerraformVersion string
 	TerraformSemver  string // e.g. 1.11.4
-	Commit           string // short commit, "-dirty" when the working tree has changes
-	ProviderVersion  string
-	Duration         time.Duration // of the whole run
+	// SiteTerraformVersion and SiteTerraformSemver are those of -site-terraform, the
+	// Terraform of the big sites (empty when it is the same binary).
+	SiteTerraformVersion string
+	SiteTerraformSemver  string
+	Commit               string // short commit, "-dirty" when the working tree has changes
+	ProviderVersion      string
+	Duration             time.Duration // of the whole run
 }
 
 func describeEnvironment(ctx context.Context, root, terraform string) (environment, error) {
@@ -54,19 +58,9 @@ func describeEnvironment(ctx context.Context, root, terraform string) (environme
 		return env, fmt.Errorf("go version: %w", err)
 	}
 	env.GoVersion = strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
-	out, err = exec.CommandContext(ctx, terraform, "version", "-json").Output()
-	if err != nil {
-		return env, fmt.Errorf("%s version: %w", terraform, err)
+	if env.TerraformVersion, env.TerraformSemver, err = terraformVersion(ctx, terraform); err != nil {
+		return env, err
 	}
-	var tv struct {
-		Version  string `json:"terraform_version"`
-		Platform string `json:"platform"`
-	}
-	if err := json.Unmarshal(out, &tv); err != nil {
-		return env, fmt.Errorf("%s version -json: %w", terraform, err)
-	}
-	env.TerraformVersion = "Terraform " + tv.Version + " " + tv.Platform
-	env.TerraformSemver = tv.Version
 	env.Commit = "unknown"
 	if out, err := gitOutput(ctx, root, "rev-parse", "--short", "HEAD"); err == nil {
 		env.Commit = out
@@ -75,6 +69,23 @@ func describeEnvironment(ctx context.Context, root, terraform string) (environme
 		}
 	}
 	return env, nil
+}
+
+// terraformVersion is a Terraform binary's version, as shown ("Terraform 1.11.4
+// linux_amd64") and as a number ("1.11.4").
+func terraformVersion(ctx context.Context, terraform string) (string, string, error) {
+	out, err := exec.CommandContext(ctx, terraform, "version", "-json").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("%s version: %w", terraform, err)
+	}
+	var tv struct {
+		Version  string `json:"terraform_version"`
+		Platform string `json:"platform"`
+	}
+	if err := json.Unmarshal(out, &tv); err != nil {
+		return "", "", fmt.Errorf("%s version -json: %w", terraform, err)
+	}
+	return "Terraform " + tv.Version + " " + tv.Platform, tv.Version, nil
 }
 
 func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
