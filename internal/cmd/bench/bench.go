@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,11 +30,12 @@ type result struct {
 	Kind      configKind
 	Phase     string // "apply" or "plan"
 
-	Wall          time.Duration
-	CPU           time.Duration  // user + system time of Terraform and the providers it waited for
-	Requests      map[string]int // targetPBX only
-	Challenges    int            // requests answered 401 (Digest challenges), not counted in Requests
-	ProviderKB    int64          // peak VmHWM of the provider processes
+	Wall          time.Duration   // the median of Walls when the measurement was repeated
+	CPU           time.Duration   // user + system time of Terraform and the providers it waited for (a median too)
+	Walls, CPUs   []time.Duration // every run's, when repeated (-repeat)
+	Requests      map[string]int  // targetPBX only
+	Challenges    int             // requests answered 401 (Digest challenges), not counted in Requests
+	ProviderKB    int64           // peak VmHWM of the provider processes
 	ProviderProcs int
 	TerraformKB   int64
 	Changes       bool   // the plan was not empty (exit code 2 with -detailed-exitcode)
@@ -252,10 +254,38 @@ func (b *bench) record(r result) {
 		status = "plan NOT empty"
 	}
 	fmt.Printf("    %-44s %8.1fs  CPU %6.1fs  provider peak %s  requests %s  %s\n", label(r), r.Wall.Seconds(), r.CPU.Seconds(), mb(r.ProviderKB), formatRequests(r.Requests), status)
-	b.results = append(b.results, r)
 	if r.Err != "" {
 		b.notes = append(b.notes, label(r)+": "+r.Err)
 	}
+	if prev := (report{Results: b.results}).find(r.Target, r.Kind, r.N, r.LatencyMS, r.Phase); prev != nil {
+		prev.merge(r)
+		return
+	}
+	b.results = append(b.results, r)
+}
+
+// merge adds another run of the same measurement: wall and CPU become the medians of
+// the runs, the peak RSS their largest, and a failure or a non-empty plan in any run
+// stays.
+func (r *result) merge(o result) {
+	if len(r.Walls) == 0 {
+		r.Walls, r.CPUs = []time.Duration{r.Wall}, []time.Duration{r.CPU}
+	}
+	r.Walls, r.CPUs = append(r.Walls, o.Wall), append(r.CPUs, o.CPU)
+	r.Wall, r.CPU = median(r.Walls), median(r.CPUs)
+	r.ProviderKB, r.TerraformKB = max(r.ProviderKB, o.ProviderKB), max(r.TerraformKB, o.TerraformKB)
+	r.Changes = r.Changes || o.Changes
+	r.CutOff = r.CutOff || o.CutOff
+	if r.Err == "" {
+		r.Err = o.Err
+	}
+}
+
+// median of ds (the lower middle one of an even number).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }
 
 func (b *bench) workDir(target string, lat int, name, config string) (string, error) {

@@ -357,3 +357,43 @@ func TestEstimateSiteExponent(t *testing.T) {
 		t.Errorf("got %s, %v; want 160s (20s × 4^1.5, not 80s for the fitted exponent 1)", got, ok)
 	}
 }
+
+// TestRepeats: at N=1000 the provider's and the bare floor's users run again, alternately,
+// right after the first pair; the results merge into one with the medians.
+func TestRepeats(t *testing.T) {
+	var names []string
+	for _, j := range plan(options{ns: []int{100, 1000}, latencies: []int{20}, repeats: 3}, false) {
+		names = append(names, j.String())
+	}
+	want := []string{
+		"N=100 users, pbx at 20 ms", "N=100 users, bare floor",
+		"N=1000 users, pbx at 20 ms", "N=1000 users, bare floor",
+		"N=1000 users, pbx at 20 ms, run 2 of 3", "N=1000 users, bare floor, run 2 of 3",
+		"N=1000 users, pbx at 20 ms, run 3 of 3", "N=1000 users, bare floor, run 3 of 3",
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+
+	b := &bench{}
+	for i, tc := range []struct {
+		wall, cpu float64
+		kb        int64
+		err       string
+	}{{3, 30, 100, ""}, {1, 10, 300, ""}, {2, 20, 200, "boom"}} {
+		b.record(result{N: 1000, Target: targetPBX, LatencyMS: 20, Kind: kindUsers, Phase: "apply",
+			Wall: time.Duration(tc.wall * float64(time.Second)), CPU: time.Duration(tc.cpu * float64(time.Second)), ProviderKB: tc.kb, Err: tc.err})
+		if len(b.results) != 1 {
+			t.Fatalf("after run %d: %d results, want the runs merged into 1", i+1, len(b.results))
+		}
+	}
+	r := b.results[0]
+	if r.Wall != 2*time.Second || r.CPU != 20*time.Second || r.ProviderKB != 300 || r.Err != "boom" || len(r.Walls) != 3 {
+		t.Errorf("merged: wall %s, CPU %s, %d kB, err %q, %d walls; want the medians 2s and 20s, the largest RSS 300, the failure, 3 walls",
+			r.Wall, r.CPU, r.ProviderKB, r.Err, len(r.Walls))
+	}
+	r.Err = ""
+	if got := wallCell(&r); got != "2.0 s (median of 3.0, 1.0, 2.0 s)" {
+		t.Errorf("wallCell = %q", got)
+	}
+}

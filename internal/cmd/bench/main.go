@@ -47,6 +47,7 @@ type options struct {
 	latencies      []int
 	baselines      bool
 	siteApplyN     int
+	repeats        int
 	parallelism    int
 	singularMaxN   int
 	lowLatencyMaxN int
@@ -82,13 +83,14 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&scans, "entries", "1000,2500,5000,10000", "directory sizes read whole by one pbx_directory_entries (at 20 ms), comma-separated")
 	fs.StringVar(&sites, "sites", "5000,10000", "numbers of users of the big sites (state written, not applied; no-change plan at 20 ms), comma-separated; empty for none")
 	fs.IntVar(&o.siteApplyN, "site-apply-n", targetRSSN, "the big site whose no-change plan is followed by an apply renaming a few users (0: none)")
+	fs.IntVar(&o.repeats, "repeat", 3, "times the users at N=1000 (the ratio targets) are applied and planned, the provider and the bare floor alternately; the tables show the median")
 	fs.BoolVar(&o.baselines, "baselines", false, "also run the schema floor and terraform_data for the users (no target needs them)")
 	fs.StringVar(&lat, "latency", "20", "latencies injected into every mock API request, in ms, comma-separated")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
 	fs.IntVar(&o.singularMaxN, "singular-max-n", 1000, "largest N whose N/2 singular data sources are planned (Terraform's cost grows faster than N)")
 	fs.IntVar(&o.lowLatencyMaxN, "low-latency-max-n", 9000, "largest N run at latencies below 20 ms (the targets are at 20 ms)")
-	fs.DurationVar(&o.budget, "budget", 22*time.Minute, "time budget of the whole run (builds included): a measurement projected to end later is skipped, and said so. "+
-		"Two no-change plans at N=10,000 take Terraform itself about 10 minutes here (byhand.md)")
+	fs.DurationVar(&o.budget, "budget", 24*time.Minute, "time budget of the whole run (builds included): a measurement projected to end later is skipped, and said so. "+
+		"Two no-change plans at N=10,000 take Terraform itself about 10 minutes here, and -repeat 3 about 4 more (byhand.md)")
 	fs.StringVar(&o.terraform, "terraform", "", "terraform binary (default: terraform on PATH)")
 	fs.StringVar(&o.siteTerraform, "site-terraform", "", "terraform binary for the big sites (default: -terraform); make bench passes Terraform 1.14 when it is built, "+
 		"because Terraform 1.11's own plan time grows faster than N there (byhand.md)")
@@ -131,6 +133,9 @@ func parseFlags(args []string) (options, error) {
 		if n < 2 || n > 10000 {
 			return o, fmt.Errorf("-sites: %d is not between 2 and 10000 (the mock's directory holds 10000 entries, one per user)", n)
 		}
+	}
+	if o.repeats < 1 {
+		return o, errors.New("-repeat must be at least 1")
 	}
 	if o.parallelism < 1 {
 		return o, errors.New("-parallelism must be at least 1")

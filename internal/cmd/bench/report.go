@@ -158,6 +158,13 @@ func wallCell(r *result) string {
 	case r.Err != "":
 		return "FAILED"
 	}
+	if len(r.Walls) > 1 {
+		runs := make([]string, len(r.Walls))
+		for i, w := range r.Walls {
+			runs[i] = fmt.Sprintf("%.1f", w.Seconds())
+		}
+		return fmt.Sprintf("%s (median of %s s)", seconds(r.Wall), strings.Join(runs, ", "))
+	}
 	return seconds(r.Wall)
 }
 
@@ -368,7 +375,9 @@ near a threshold should be measured again before anything is concluded from it.
   first), then `+"`terraform plan -detailed-exitcode`"+`, which must exit 0 ("plan empty"); all with
   `+"`-input=false -parallelism=%d`"+`, through a CLI configuration whose `+"`dev_overrides`"+` points at the
   built provider or the floor (no `+"`terraform init`"+`). Wall time is from the start of the Terraform
-  process to its exit.
+  process to its exit. At N=%d, whose ratios to the bare floor are targets, the provider's users and the
+  floor's are applied and planned %d times (-repeat), alternately, and the tables show the median
+  (each run's time in brackets): one run of each, on this machine, is good to about 20 %%.
 - **Requests** are the mock's counters per endpoint (`+"`GET /_mock/requests`"+`), reset
   (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first. The requests the
   directory answered with 401 to send its Digest challenge are counted apart (`+"`GET /_mock/challenges`"+`)
@@ -378,7 +387,7 @@ near a threshold should be measured again before anything is concluded from it.
   command) and reads `+"`VmHWM`"+` (the kernel's high-water mark of the resident set) from
   `+"`/proc/<pid>/status`"+`. The table shows the largest value of any provider process. VmHWM never
   decreases, so polling misses only growth in a process's last 50 ms. MB are 10^6 bytes.
-`, targetLatencyMS, rep.siteMeasured(), targetLatencyMS, rep.Opts.parallelism)
+`, targetLatencyMS, rep.siteMeasured(), targetLatencyMS, rep.Opts.parallelism, targetN, rep.Opts.repeats)
 	if byHand != "" {
 		b.WriteString("\n" + strings.TrimSpace(byHand) + "\n")
 	}
