@@ -358,18 +358,20 @@ func TestEstimateSiteExponent(t *testing.T) {
 	}
 }
 
-// TestRepeats: at N=1000 the provider's and the bare floor's users run again, alternately,
-// right after the first pair; the results merge into one with the medians.
+// TestRepeats: at N=1000 the provider's users (with and without the plural data source) and
+// the bare floor's run again, alternately, right after the first round; the results merge
+// into one with the medians.
 func TestRepeats(t *testing.T) {
 	var names []string
-	for _, j := range plan(options{ns: []int{100, 1000}, latencies: []int{20}, repeats: 3}, false) {
+	for _, j := range plan(options{ns: []int{1000}, latencies: []int{20}, repeats: 3}, true) {
 		names = append(names, j.String())
 	}
 	want := []string{
-		"N=100 users, pbx at 20 ms", "N=100 users, bare floor",
-		"N=1000 users, pbx at 20 ms", "N=1000 users, bare floor",
-		"N=1000 users, pbx at 20 ms, run 2 of 3", "N=1000 users, bare floor, run 2 of 3",
-		"N=1000 users, pbx at 20 ms, run 3 of 3", "N=1000 users, bare floor, run 3 of 3",
+		"N=1000 users, pbx at 20 ms", "500 singular vs plural data sources, pbx at 20 ms",
+		"N=1000 users without the plural data source, pbx at 20 ms", "N=1000 users, bare floor",
+		"N=1000 users, pbx at 20 ms, run 2 of 3", "N=1000 users without the plural data source, pbx at 20 ms, run 2 of 3", "N=1000 users, bare floor, run 2 of 3",
+		"N=1000 users, pbx at 20 ms, run 3 of 3", "N=1000 users without the plural data source, pbx at 20 ms, run 3 of 3", "N=1000 users, bare floor, run 3 of 3",
+		"N=1000 users with the plural data source's entries, pbx at 20 ms",
 	}
 	if strings.Join(names, "\n") != strings.Join(want, "\n") {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))

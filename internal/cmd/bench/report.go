@@ -375,8 +375,8 @@ near a threshold should be measured again before anything is concluded from it.
   first), then `+"`terraform plan -detailed-exitcode`"+`, which must exit 0 ("plan empty"); all with
   `+"`-input=false -parallelism=%d`"+`, through a CLI configuration whose `+"`dev_overrides`"+` points at the
   built provider or the floor (no `+"`terraform init`"+`). Wall time is from the start of the Terraform
-  process to its exit. At N=%d, whose ratios to the bare floor are targets, the provider's users and the
-  floor's are applied and planned %d times (-repeat), alternately, and the tables show the median
+  process to its exit. At N=%d, whose ratios are targets, the provider's users, its apply without the data
+  source and the floor's users run %d times (-repeat), in turn, and the tables show the median
   (each run's time in brackets): one run of each, on this machine, is good to about 20 %%.
 - **Requests** are the mock's counters per endpoint (`+"`GET /_mock/requests`"+`), reset
   (`+"`DELETE /_mock/requests`"+`) right before each command; the total comes first. The requests the

@@ -35,8 +35,12 @@ func (j job) String() string {
 	if j.scan {
 		return fmt.Sprintf("directory scan of %d entries, %s", j.n, t)
 	}
+	run := ""
+	if j.rep > 0 {
+		run = fmt.Sprintf(", run %d of %d", j.rep+1, j.reps)
+	}
 	if j.noDS {
-		return fmt.Sprintf("N=%d users without the plural data source, %s", j.n, t)
+		return fmt.Sprintf("N=%d users without the plural data source, %s%s", j.n, t, run)
 	}
 	if j.entriesDS {
 		return fmt.Sprintf("N=%d users with the plural data source's entries, %s", j.n, t)
@@ -47,10 +51,7 @@ func (j job) String() string {
 	if j.siteApply {
 		return fmt.Sprintf("big site of N=%d users, apply renaming %d, %s", j.n, renamedUsers, t)
 	}
-	if j.rep > 0 {
-		return fmt.Sprintf("N=%d users, %s, run %d of %d", j.n, t, j.rep+1, j.reps)
-	}
-	return fmt.Sprintf("N=%d users, %s", j.n, t)
+	return fmt.Sprintf("N=%d users, %s%s", j.n, t, run)
 }
 
 // usersKind is the configuration of a users job: with the plural data source as a drift
@@ -138,8 +139,11 @@ func plan(o options, plural bool) []job {
 		// The ratio targets again, the provider and the bare floor alternately: one run
 		// each is not enough on a shared machine (BENCHMARKS.md, byhand.md).
 		for k := 1; atTarget && n == targetN && k < o.repeats; k++ {
-			out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, rep: k, reps: o.repeats},
-				job{n: n, target: targetBare, rep: k, reps: o.repeats})
+			out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, rep: k, reps: o.repeats})
+			if plural {
+				out = append(out, job{n: n, target: targetPBX, lat: targetLatencyMS, noDS: true, rep: k, reps: o.repeats})
+			}
+			out = append(out, job{n: n, target: targetBare, rep: k, reps: o.repeats})
 		}
 	}
 	if plural && atTarget {
