@@ -2,8 +2,6 @@ package provider
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,16 +28,8 @@ func TestHeavyTestsRunSomewhere(t *testing.T) {
 
 	tests := map[string]bool{}
 	for _, dir := range []string{".", filepath.Join("..", "e2e")} {
-		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, decl := range f.Decls {
+		for _, f := range parseTestFiles(t, dir) {
+			for _, decl := range f.ast.Decls {
 				if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv == nil && strings.HasPrefix(fn.Name.Name, "Test") {
 					tests[fn.Name.Name] = true
 				}

@@ -196,18 +196,11 @@ func TestVersionGatedTestsCannotSkipSilently(t *testing.T) {
 func versionGates(t *testing.T, dir string) (gates map[string][2]int, direct []string) {
 	t.Helper()
 	directSeen := map[string]bool{}
-	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	gateVars := map[string][2]int{}
 	var funcs []*ast.FuncDecl
 	versionName := regexp.MustCompile(`^Version(\d+)_(\d+)_\d+$`)
-	for _, file := range files {
-		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, tf := range parseTestFiles(t, dir) {
+		file, f := tf.path, tf.ast
 		for _, decl := range f.Decls {
 			switch d := decl.(type) {
 			case *ast.FuncDecl:
@@ -312,4 +305,28 @@ func intLiteral(e ast.Expr) (int, bool) {
 	}
 	n, err := strconv.Atoi(lit.Value)
 	return n, err == nil
+}
+
+// testFile is one parsed _test.go file.
+type testFile struct {
+	path string
+	ast  *ast.File
+}
+
+// parseTestFiles parses every _test.go file of the package in dir.
+func parseTestFiles(t *testing.T, dir string) []testFile {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]testFile, 0, len(paths))
+	for _, p := range paths {
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, testFile{p, f})
+	}
+	return out
 }
