@@ -168,13 +168,13 @@ func fillComputed(schema dsschema.Schema, config tftypes.Value) (tftypes.Value, 
 			out[name] = zeroValue(v.Type())
 			continue
 		}
+		elem := func(string) tftypes.Value { return zeroValue(m.ElementType) }
+		if obj, ok := m.ElementType.(tftypes.Object); ok {
+			elem = func(uuid string) tftypes.Value { return entryValue(obj, uuid) }
+		}
 		elems := make(map[string]tftypes.Value, len(uuids))
 		for _, uuid := range uuids {
-			if obj, ok := m.ElementType.(tftypes.Object); ok {
-				elems[uuid] = entryValue(obj, uuid)
-			} else {
-				elems[uuid] = zeroValue(m.ElementType)
-			}
+			elems[uuid] = elem(uuid)
 		}
 		out[name] = tftypes.NewValue(m, elems)
 	}

@@ -173,14 +173,14 @@ func (b *bench) env(cliConfig string) []string {
 // every entry's attributes), the provider only, just the apply is measured: they show what
 // the data source costs the apply.
 func (b *bench) usersRun(ctx context.Context, target string, n, lat int, kind configKind) error {
-	name, config := fmt.Sprintf("users-%d", n), generateConfig(kind, n, b.plural)
+	name := "users"
 	switch kind {
 	case kindUsersNoDS:
-		name, config = fmt.Sprintf("users-no-data-source-%d", n), generateConfig(kindUsers, n, false)
+		name = "users-no-data-source"
 	case kindUsersEntries:
-		name = fmt.Sprintf("users-entries-%d", n)
+		name = "users-entries"
 	}
-	dir, err := b.workDir(target, lat, name, config)
+	dir, err := b.workDir(target, lat, fmt.Sprintf("%s-%d", name, n), generateConfig(kind, n, b.plural))
 	if err != nil {
 		return err
 	}

@@ -399,3 +399,30 @@ func TestRepeats(t *testing.T) {
 		t.Errorf("wallCell = %q", got)
 	}
 }
+
+// TestUsersConfigurations: the users' plural data source is a drift check; the variants
+// measured against it keep every entry's attributes, or have no data source at all.
+func TestUsersConfigurations(t *testing.T) {
+	for _, tc := range []struct {
+		kind                   configKind
+		dataSource, timestamps bool
+	}{
+		{kindUsers, true, true},
+		{kindUsersEntries, true, false},
+		{kindUsersNoDS, false, false},
+	} {
+		cfg := generateConfig(tc.kind, 4, true)
+		if got := strings.Count(cfg, `resource "pbx_user" "user"`); got != 1 {
+			t.Errorf("kind %d: %d pbx_user blocks, want 1", tc.kind, got)
+		}
+		if got := strings.Contains(cfg, `data "pbx_directory_entries" "all"`); got != tc.dataSource {
+			t.Errorf("kind %d: plural data source %v, want %v", tc.kind, got, tc.dataSource)
+		}
+		if got := strings.Contains(cfg, "include_entries = false"); got != tc.timestamps {
+			t.Errorf("kind %d: include_entries = false %v, want %v", tc.kind, got, tc.timestamps)
+		}
+		if got := strings.Contains(cfg, "uuids = ["); got != tc.dataSource {
+			t.Errorf("kind %d: a local list of uuids %v, want it only with the data source", tc.kind, got)
+		}
+	}
+}

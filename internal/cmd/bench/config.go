@@ -67,7 +67,8 @@ provider "pbx" {}
 `)
 	}
 	switch kind {
-	case kindUsers, kindUsersData, kindUsersEntries:
+	case kindUsers, kindUsersData, kindUsersEntries, kindUsersNoDS:
+		withPlural = withPlural && kind != kindUsersNoDS
 		b.WriteString("locals {\n  users = {\n")
 		for i := range n {
 			if i%2 == 0 {
