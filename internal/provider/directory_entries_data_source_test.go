@@ -1,14 +1,22 @@
 package provider
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/pbx-iac/terraform-provider-pbx/internal/mockpbx"
@@ -162,4 +170,61 @@ func positive(v int64) error {
 		return fmt.Errorf("%d, want a timestamp above 0", v)
 	}
 	return nil
+}
+
+// TestAccDirectoryEntriesDataSource_timestampsOnlyRequest: with include_entries =
+// false the device is asked for the timestamps only, unless the credentials or a
+// field selection are asked for.
+func TestAccDirectoryEntriesDataSource_timestampsOnlyRequest(t *testing.T) {
+	m := newTestMock(t, withPeopleAndSeed)
+	var mu sync.Mutex
+	var selections []string // the "fields" of every dir/get, as JSON
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/dir/get") {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var req struct {
+				Fields json.RawMessage `json:"fields"`
+			}
+			if json.Unmarshal(body, &req) == nil && len(req.Fields) > 0 {
+				mu.Lock()
+				selections = append(selections, string(req.Fields))
+				mu.Unlock()
+			}
+		}
+		m.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p := &testPBX{URL: srv.URL, mock: m}
+	lastSelection := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(selections) == 0 || selections[len(selections)-1] != want {
+				return fmt.Errorf("dir/get field selections %v, want the last to be %s", selections, want)
+			}
+			return nil
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q]\n  include_entries = false", aliceUUID)),
+				Check:  lastSelection(`["timestamp"]`),
+			},
+			{
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q]\n  include_entries = false\n  include_credentials = true", aliceUUID)),
+				Check:  lastSelection(`[]`),
+			},
+			{
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q]\n  include_entries = false\n  fields = [\"name\"]", aliceUUID)),
+				Check:  lastSelection(`["name"]`),
+			},
+			{
+				Config: entriesConfig(p, fmt.Sprintf("uuids = [%q]", aliceUUID)),
+				Check:  lastSelection(`[]`),
+			},
+		},
+	})
 }
